@@ -1,0 +1,61 @@
+import type { DeltaContent, Pointer, Target } from './types.ts';
+
+/**
+ * Canonical JSON of a delta's content: keys sorted, no whitespace, numbers as JavaScript prints
+ * them (so `1.0` and `1` are one number and `-0` is `0`). Written by hand for the fixed shape
+ * because it runs for every delta hashed; `canonicalJson` below is the general form.
+ */
+export function encodeCanonicalContent(content: DeltaContent): string {
+  let out = '{"creator":' + JSON.stringify(content.creator);
+  out += ',"host":' + JSON.stringify(content.host);
+  out += ',"pointers":[';
+  const pointers = content.pointers;
+  for (let i = 0; i < pointers.length; i++) {
+    if (i > 0) out += ',';
+    out += encodePointer(pointers[i]!);
+  }
+  out += '],"timeCreated":' + encodeNumber(content.timeCreated) + '}';
+  return out;
+}
+
+function encodePointer(pointer: Pointer): string {
+  let out = '{"localContext":' + JSON.stringify(pointer.localContext);
+  out += ',"target":' + encodeTarget(pointer.target);
+  if (pointer.targetContext !== undefined) {
+    out += ',"targetContext":' + JSON.stringify(pointer.targetContext);
+  }
+  return out + '}';
+}
+
+function encodeTarget(target: Target): string {
+  if (target === null) return 'null';
+  switch (typeof target) {
+    case 'string':
+      return JSON.stringify(target);
+    case 'number':
+      return encodeNumber(target);
+    case 'boolean':
+      return target ? 'true' : 'false';
+    default:
+      return '{"id":' + JSON.stringify(target.id) + '}';
+  }
+}
+
+function encodeNumber(value: number): string {
+  // JSON.stringify already gives the shortest round-trip form; only -0 needs folding.
+  return Object.is(value, -0) ? '0' : JSON.stringify(value);
+}
+
+/** Canonical JSON of any JSON value (sorted keys, no whitespace, normalised numbers). */
+export function canonicalJson(value: unknown): string {
+  if (value === null || typeof value !== 'object') {
+    if (typeof value === 'number') return encodeNumber(value);
+    return JSON.stringify(value) ?? 'null';
+  }
+  if (Array.isArray(value)) return '[' + value.map(canonicalJson).join(',') + ']';
+  const record = value as Record<string, unknown>;
+  const keys = Object.keys(record)
+    .filter((key) => record[key] !== undefined)
+    .sort();
+  return '{' + keys.map((key) => JSON.stringify(key) + ':' + canonicalJson(record[key])).join(',') + '}';
+}

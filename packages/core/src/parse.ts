@@ -1,0 +1,116 @@
+import type { z } from 'zod';
+import { encodeCanonicalContent } from './canonical.ts';
+import { CoreErrorCode, RhizomeError, formatPath, type ErrorPath } from './errors.ts';
+import { sha256Base64Url } from '#sha256';
+import { DeltaLimits } from './limits.ts';
+import { deltaContentSchema, deltaSchema } from './schema.ts';
+import type { Delta, DeltaContent, Pointer } from './types.ts';
+
+export interface ParseOptions {
+  /** Check that the id matches the content (default true). Only trusted local replays skip it. */
+  readonly verifyId?: boolean;
+}
+
+const encoder = new TextEncoder();
+
+/**
+ * Validates an unknown value as a wire-format delta and returns it frozen. Throws a RhizomeError
+ * with code DELTA_INVALID, POINTER_INVALID, DELTA_TOO_LARGE or DELTA_ID_MISMATCH and the JSON
+ * path of the first problem.
+ */
+export function parseDelta(input: unknown, options: ParseOptions = {}): Delta {
+  const result = deltaSchema.safeParse(input);
+  if (!result.success) throw toValidationError(result.error);
+  const canonical = checkSize(result.data);
+  const delta = freezeDelta(result.data);
+  if (options.verifyId !== false) {
+    const expected = sha256Base64Url(canonical);
+    if (expected !== delta.id) {
+      throw new RhizomeError(
+        CoreErrorCode.DeltaIdMismatch,
+        `delta id ${delta.id} does not match its content (expected ${expected})`,
+        { path: ['id'], details: { id: delta.id, expected } },
+      );
+    }
+  }
+  return delta;
+}
+
+/** Parses JSON text (for example one NDJSON line or a request body) into a validated delta. */
+export function parseDeltaJson(text: string, options: ParseOptions = {}): Delta {
+  let value: unknown;
+  try {
+    value = JSON.parse(text);
+  } catch (cause) {
+    throw new RhizomeError(CoreErrorCode.DeltaInvalid, 'delta is not valid JSON', { cause, path: [] });
+  }
+  return parseDelta(value, options);
+}
+
+/** Validates delta content (no id yet) and returns it frozen; used by the builder. */
+export function parseDeltaContent(input: unknown): DeltaContent {
+  const result = deltaContentSchema.safeParse(input);
+  if (!result.success) throw toValidationError(result.error);
+  checkSize(result.data);
+  return freezeContent(result.data);
+}
+
+function checkSize(content: DeltaContent): string {
+  const canonical = encodeCanonicalContent(content);
+  // Each UTF-16 unit is at most 3 UTF-8 bytes, so short encodings skip the byte count.
+  if (canonical.length * 3 > DeltaLimits.maxEncodedBytes) {
+    const bytes = encoder.encode(canonical).length;
+    if (bytes > DeltaLimits.maxEncodedBytes) {
+      throw new RhizomeError(
+        CoreErrorCode.DeltaTooLarge,
+        `delta encodes to ${bytes} bytes, over the limit of ${DeltaLimits.maxEncodedBytes}`,
+        { path: [], details: { bytes, limit: DeltaLimits.maxEncodedBytes } },
+      );
+    }
+  }
+  return canonical;
+}
+
+function toValidationError(error: z.ZodError): RhizomeError {
+  const issue = error.issues[0];
+  const path: ErrorPath = (issue?.path ?? []).map((part) =>
+    typeof part === 'number' ? part : String(part),
+  );
+  const code = path[0] === 'pointers' && path.length > 1 ? CoreErrorCode.PointerInvalid : CoreErrorCode.DeltaInvalid;
+  const message = `${formatPath(path)}: ${issue?.message ?? 'invalid delta'}`;
+  return new RhizomeError(code, message, {
+    path,
+    details: error.issues.map((i) => ({ path: i.path.map(String), message: i.message, code: i.code })),
+  });
+}
+
+function freezePointer(pointer: Pointer): Pointer {
+  const target =
+    typeof pointer.target === 'object' && pointer.target !== null
+      ? Object.freeze({ id: pointer.target.id })
+      : pointer.target;
+  return Object.freeze(
+    pointer.targetContext === undefined
+      ? { localContext: pointer.localContext, target }
+      : { localContext: pointer.localContext, target, targetContext: pointer.targetContext },
+  );
+}
+
+function freezeContent(content: DeltaContent): DeltaContent {
+  return Object.freeze({
+    timeCreated: content.timeCreated === 0 ? 0 : content.timeCreated,
+    host: content.host,
+    creator: content.creator,
+    pointers: Object.freeze(content.pointers.map(freezePointer)),
+  });
+}
+
+/** Freezes a validated delta (copying it, so the caller's object stays theirs). */
+export function freezeDelta(delta: Delta): Delta {
+  const content = freezeContent(delta);
+  return Object.freeze({
+    id: delta.id,
+    ...content,
+    ...(delta.signature === undefined ? {} : { signature: delta.signature }),
+  });
+}

@@ -6,8 +6,8 @@ import type { DeltaContent, Pointer, Target } from './types.ts';
  * because it runs for every delta hashed; `canonicalJson` below is the general form.
  */
 export function encodeCanonicalContent(content: DeltaContent): string {
-  let out = '{"creator":' + JSON.stringify(content.creator);
-  out += ',"host":' + JSON.stringify(content.host);
+  let out = '{"creator":' + quote(content.creator);
+  out += ',"host":' + quote(content.host);
   out += ',"pointers":[';
   const pointers = content.pointers;
   for (let i = 0; i < pointers.length; i++) {
@@ -19,10 +19,10 @@ export function encodeCanonicalContent(content: DeltaContent): string {
 }
 
 function encodePointer(pointer: Pointer): string {
-  let out = '{"localContext":' + JSON.stringify(pointer.localContext);
+  let out = '{"localContext":' + quote(pointer.localContext);
   out += ',"target":' + encodeTarget(pointer.target);
   if (pointer.targetContext !== undefined) {
-    out += ',"targetContext":' + JSON.stringify(pointer.targetContext);
+    out += ',"targetContext":' + quote(pointer.targetContext);
   }
   return out + '}';
 }
@@ -31,14 +31,24 @@ function encodeTarget(target: Target): string {
   if (target === null) return 'null';
   switch (typeof target) {
     case 'string':
-      return JSON.stringify(target);
+      return quote(target);
     case 'number':
       return encodeNumber(target);
     case 'boolean':
       return target ? 'true' : 'false';
     default:
-      return '{"id":' + JSON.stringify(target.id) + '}';
+      return '{"id":' + quote(target.id) + '}';
   }
+}
+
+// Characters JSON.stringify would escape: quote, backslash, controls, and surrogates (it escapes
+// lone ones; any surrogate sends the string down the exact path).
+// eslint-disable-next-line no-control-regex -- matching control characters is the point
+const NEEDS_ESCAPE = /["\\\u0000-\u001f\ud800-\udfff]/;
+
+/** The JSON string literal of `text`, exactly as JSON.stringify writes it; most strings need no escaping. */
+function quote(text: string): string {
+  return NEEDS_ESCAPE.test(text) ? JSON.stringify(text) : '"' + text + '"';
 }
 
 function encodeNumber(value: number): string {

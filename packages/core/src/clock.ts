@@ -30,7 +30,8 @@ export interface ClockOptions {
 export function createClock(options: ClockOptions = {}): Clock {
   const wallClock = options.wallClock ?? Date.now;
   const maxDriftMs = options.maxDriftMs ?? 86_400_000;
-  let last = options.after ?? Number.NEGATIVE_INFINITY;
+  // Kept an integer so that `now()` only ever issues valid (integer) timeCreated values.
+  let last = options.after === undefined ? Number.NEGATIVE_INFINITY : Math.floor(options.after);
 
   return {
     now() {
@@ -39,6 +40,12 @@ export function createClock(options: ClockOptions = {}): Clock {
       return last;
     },
     observe(timeCreated) {
+      if (Number.isNaN(timeCreated)) {
+        // NaN would compare false everywhere and poison the clock for good.
+        throw new RhizomeError(CoreErrorCode.DeltaInvalid, 'observed timestamp is not a number', {
+          path: ['timeCreated'],
+        });
+      }
       if (timeCreated <= last) return;
       const wall = wallClock();
       if (timeCreated - wall > maxDriftMs) {
@@ -48,7 +55,7 @@ export function createClock(options: ClockOptions = {}): Clock {
           { details: { timeCreated, wall, maxDriftMs } },
         );
       }
-      last = timeCreated;
+      last = Math.floor(timeCreated);
     },
     last() {
       return last;

@@ -10,3 +10,4 @@ export * from './create.ts';
 export * from './order.ts';
 export * from './clock.ts';
 export * from './builder.ts';
+export * from './legacy.ts';

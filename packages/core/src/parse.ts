@@ -3,6 +3,7 @@ import { encodeCanonicalContent } from './canonical.ts';
 import { CoreErrorCode, RhizomeError, formatPath, type ErrorPath } from './errors.ts';
 import { sha256Base64Url } from '#sha256';
 import { DeltaLimits } from './limits.ts';
+import { isValidDeltaContentShape, isValidDeltaShape } from './fast-validate.ts';
 import { deltaContentSchema, deltaSchema } from './schema.ts';
 import type { Delta, DeltaContent, Pointer } from './types.ts';
 
@@ -19,10 +20,9 @@ const encoder = new TextEncoder();
  * path of the first problem.
  */
 export function parseDelta(input: unknown, options: ParseOptions = {}): Delta {
-  const result = deltaSchema.safeParse(input);
-  if (!result.success) throw toValidationError(result.error);
-  const canonical = checkSize(result.data);
-  const delta = freezeDelta(result.data);
+  const valid = validateDelta(input);
+  const canonical = checkSize(valid);
+  const delta = freezeDelta(valid);
   if (options.verifyId !== false) {
     const expected = sha256Base64Url(canonical);
     if (expected !== delta.id) {
@@ -49,10 +49,25 @@ export function parseDeltaJson(text: string, options: ParseOptions = {}): Delta 
 
 /** Validates delta content (no id yet) and returns it frozen; used by the builder. */
 export function parseDeltaContent(input: unknown): DeltaContent {
-  const result = deltaContentSchema.safeParse(input);
+  let valid: DeltaContent;
+  if (isValidDeltaContentShape(input)) {
+    valid = input;
+  } else {
+    const result = deltaContentSchema.safeParse(input);
+    if (!result.success) throw toValidationError(result.error);
+    valid = result.data;
+  }
+  checkSize(valid);
+  return freezeContent(valid);
+}
+
+// The fast path answers for valid input; zod is asked only when it says no, so zod alone words
+// every error (and would still accept anything the fast path is too cautious about).
+function validateDelta(input: unknown): Delta {
+  if (isValidDeltaShape(input)) return input;
+  const result = deltaSchema.safeParse(input);
   if (!result.success) throw toValidationError(result.error);
-  checkSize(result.data);
-  return freezeContent(result.data);
+  return result.data;
 }
 
 function checkSize(content: DeltaContent): string {
@@ -73,11 +88,17 @@ function checkSize(content: DeltaContent): string {
 
 function toValidationError(error: z.ZodError): RhizomeError {
   const issue = error.issues[0];
-  const path: ErrorPath = (issue?.path ?? []).map((part) =>
-    typeof part === 'number' ? part : String(part),
-  );
+  let path: ErrorPath = (issue?.path ?? []).map((part) => (typeof part === 'number' ? part : String(part)));
+  let detail = issue?.message ?? 'invalid delta';
+  if (issue?.code === 'unrecognized_keys' && issue.keys[0] !== undefined) {
+    // zod reports an extra key at its parent; the key itself is the more useful path.
+    path = [...path, issue.keys[0]];
+    detail = `unknown field "${issue.keys[0]}"`;
+  } else if (issue?.code === 'invalid_union' && path[path.length - 1] === 'target') {
+    detail = 'target must be a string, a finite number, a boolean, null or a reference { id }';
+  }
   const code = path[0] === 'pointers' && path.length > 1 ? CoreErrorCode.PointerInvalid : CoreErrorCode.DeltaInvalid;
-  const message = `${formatPath(path)}: ${issue?.message ?? 'invalid delta'}`;
+  const message = `${formatPath(path)}: ${detail}`;
   return new RhizomeError(code, message, {
     path,
     details: error.issues.map((i) => ({ path: i.path.map(String), message: i.message, code: i.code })),
@@ -85,10 +106,13 @@ function toValidationError(error: z.ZodError): RhizomeError {
 }
 
 function freezePointer(pointer: Pointer): Pointer {
+  // `target === 0` also folds -0 into 0, as the canonical encoding does.
   const target =
     typeof pointer.target === 'object' && pointer.target !== null
       ? Object.freeze({ id: pointer.target.id })
-      : pointer.target;
+      : pointer.target === 0
+        ? 0
+        : pointer.target;
   return Object.freeze(
     pointer.targetContext === undefined
       ? { localContext: pointer.localContext, target }

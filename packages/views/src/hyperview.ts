@@ -1,0 +1,57 @@
+import type { Delta } from '@rhizome/core';
+import type { DeltaIndex } from './delta-index.ts';
+import type { Hyperview } from './types.ts';
+import type { Visibility } from './visibility.ts';
+
+/**
+ * The entity's visible deltas by property, each list in total order; empty properties left out.
+ * Properties come in code-unit order so that iteration is the same on every node.
+ */
+export function collectVisibleProperties(
+  index: DeltaIndex,
+  visibility: Visibility,
+  entityId: string,
+): Map<string, readonly Delta[]> {
+  const result = new Map<string, readonly Delta[]>();
+  const stored = index.entityProperties(entityId);
+  if (stored === undefined) return result;
+  const properties = [...stored.keys()].sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
+  // Plain entity (no negation targets, no transaction members): only the universe matters.
+  const plain = index.isEntityPlain(entityId);
+  for (const property of properties) {
+    const deltas = stored.get(property)!;
+    let visible: Delta[];
+    if (plain && visibility.isUnrestricted) visible = deltas.slice();
+    else {
+      visible = [];
+      const keep = plain ? visibility.exists : visibility.isVisible;
+      for (const delta of deltas) if (keep(delta)) visible.push(delta);
+    }
+    if (visible.length > 0) result.set(property, visible);
+  }
+  return result;
+}
+
+export function computeHyperview(index: DeltaIndex, visibility: Visibility, entityId: string): Hyperview {
+  return { id: entityId, properties: collectVisibleProperties(index, visibility, entityId) };
+}
+
+/**
+ * The entity's tombstones by property, in total order: deltas that exist and are effective but
+ * are not visible (negated, or undecided on a negation cycle).
+ */
+export function collectNegatedProperties(
+  index: DeltaIndex,
+  visibility: Visibility,
+  entityId: string,
+): Map<string, readonly Delta[]> {
+  const result = new Map<string, readonly Delta[]>();
+  const stored = index.entityProperties(entityId);
+  if (stored === undefined || index.isEntityPlain(entityId)) return result;
+  const properties = [...stored.keys()].sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
+  for (const property of properties) {
+    const negated = stored.get(property)!.filter((delta) => visibility.isEffective(delta) && !visibility.isVisible(delta));
+    if (negated.length > 0) result.set(property, negated);
+  }
+  return result;
+}

@@ -1,0 +1,84 @@
+import { isReference, type Delta, type Primitive, type Reference } from '@rhizome/core';
+import type { CompositeValue, Value } from './types.ts';
+import { isReservedPointer } from './vocabulary.ts';
+
+/**
+ * The value `delta` contributes to `entityId.property` (docs/semantics.md, "Value of a delta"):
+ * 1. the primitive of its first pointer whose localContext is `property`;
+ * 2. else the entity of its only reference pointer with localContext `property` not at the entity;
+ * 3. else the entity of its only "other" reference pointer;
+ * 4. else a composite: its other pointers by localContext.
+ * "Other" pointers are those that neither point at the entity nor are reserved (negation,
+ * transaction): the builder puts one pointer at the entity per property a delta sets, so "the
+ * pointer at E" is in general several pointers.
+ */
+export function valueOf(delta: Delta, entityId: string, property: string): Value {
+  // Indexed loops: deltas are frozen, and for-of over frozen arrays is far slower in V8.
+  const pointers = delta.pointers;
+  const length = pointers.length;
+  let namedReference: Reference | undefined;
+  let namedReferences = 0;
+  for (let i = 0; i < length; i++) {
+    const pointer = pointers[i]!;
+    if (pointer.localContext !== property) continue;
+    const target = pointer.target;
+    if (!isReference(target)) return target;
+    if (target.id !== entityId) {
+      namedReference = target;
+      namedReferences++;
+    }
+  }
+  if (namedReferences === 1 && namedReference !== undefined) return namedReference;
+
+  let otherReference: Reference | undefined;
+  let otherReferences = 0;
+  for (let i = 0; i < length; i++) {
+    const pointer = pointers[i]!;
+    const target = pointer.target;
+    if (!isReference(target) || target.id === entityId || isReservedPointer(pointer)) continue;
+    otherReference = target;
+    otherReferences++;
+  }
+  if (otherReferences === 1 && otherReference !== undefined) return otherReference;
+
+  const composite: Record<string, Primitive | Reference | (Primitive | Reference)[]> = {};
+  for (const pointer of pointers) {
+    const target = pointer.target;
+    if (isReservedPointer(pointer) || (isReference(target) && target.id === entityId)) continue;
+    const key = pointer.localContext;
+    const existing = Object.hasOwn(composite, key) ? composite[key] : undefined;
+    if (existing === undefined) {
+      // defineProperty, because a localContext may be "__proto__".
+      Object.defineProperty(composite, key, { value: target, enumerable: true, writable: true, configurable: true });
+    } else if (Array.isArray(existing)) {
+      existing.push(target);
+    } else {
+      composite[key] = [existing as Primitive | Reference, target];
+    }
+  }
+  return composite as CompositeValue;
+}
+
+/** True for a reference value: an object whose only key is a string `id`. */
+export function isReferenceValue(value: unknown): value is Reference {
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) return false;
+  const keys = Object.keys(value);
+  return keys.length === 1 && keys[0] === 'id' && typeof (value as Reference).id === 'string';
+}
+
+/** A string that is equal for two values iff they are the same value (used by set and majority). */
+export function valueKey(value: unknown): string {
+  if (value === null || typeof value !== 'object') return `${typeof value}:${JSON.stringify(value)}`;
+  if (isReferenceValue(value)) return `ref:${value.id}`;
+  return `obj:${stableStringify(value)}`;
+}
+
+/** JSON with object keys sorted, so equal values give equal strings whatever their key order. */
+export function stableStringify(value: unknown): string {
+  if (value === undefined) return 'undefined';
+  if (value === null || typeof value !== 'object') return JSON.stringify(value);
+  if (Array.isArray(value)) return `[${value.map(stableStringify).join(',')}]`;
+  const record = value as Record<string, unknown>;
+  const keys = Object.keys(record).sort();
+  return `{${keys.map((key) => `${JSON.stringify(key)}:${stableStringify(record[key])}`).join(',')}}`;
+}

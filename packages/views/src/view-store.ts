@@ -1,0 +1,538 @@
+import type { Delta } from '@rhizome/core';
+import { collectEntityClosure, createIndexClosureSource } from './closure.ts';
+import { createDeltaIndex, type DeltaIndex, type DeltaIndexOptions } from './delta-index.ts';
+import { forEachHyperviewSlot, negatedIdsOf, transactionDeclarationsOf, transactionIdsOf } from './delta-shape.ts';
+import { createViewsError, ViewsErrorCode } from './errors.ts';
+import { collectNegatedProperties, collectVisibleProperties } from './hyperview.ts';
+import { assertValidQuery, matchesWhere, sortedAfter, type Page, type PageOptions, type Where } from './query.ts';
+import {
+  createEntityResolverInput,
+  resolveAllFlat,
+  resolveSchemaFlat,
+  type AllPropertiesOptions,
+  type FlatView,
+} from './resolve-view.ts';
+import { assertValidSchema, type PropertyDefinition, type Schema, type ViewOf } from './schema.ts';
+import type { EntityResolverChange, Hyperview, ReadOptions } from './types.ts';
+import { isReferenceValue, stableStringify } from './value.ts';
+import { createVisibility, type TransactionState, type Visibility } from './visibility.ts';
+
+/** A schemaless view: every property the entity has, resolved. */
+export type EntityView = Readonly<Record<string, unknown>>;
+
+export interface TransactionCreatorReport {
+  readonly creator: string;
+  readonly state: TransactionState;
+  /** Sizes declared by this creator (several declarations are allowed). */
+  readonly declaredSizes: readonly number[];
+  readonly memberIds: readonly string[];
+}
+
+/** Who declared and filled a transaction, and which members are ignored. */
+export interface TransactionReport {
+  readonly transactionId: string;
+  /** One entry per creator that declared the transaction. */
+  readonly creators: readonly TransactionCreatorReport[];
+  /** Members by creators that have not declared it: ignored (invisible) until such a declaration exists. */
+  readonly ignoredMemberIds: readonly string[];
+}
+
+export interface QueryOptions extends PageOptions, ReadOptions {
+  readonly where?: Where;
+}
+
+export type ViewListener<V> = (view: V, entityId: string) => void;
+
+export interface SubscribeOptions<S extends Schema | undefined> {
+  /** Resolve under this schema; without it, the schemaless view. */
+  readonly schema?: S;
+}
+
+/**
+ * The engine: a delta index plus resolution, an incremental cache of views for the default read
+ * (no `asOf`, no filter), and subscriptions. Reads with `asOf` or a filter are computed afresh.
+ */
+export interface ViewStore {
+  readonly index: DeltaIndex;
+  readonly size: number;
+  ingest(delta: Delta): boolean;
+  /** Builds or restores the index from a batch; subscribers hear once per changed view. */
+  ingestMany(deltas: Iterable<Delta>): number;
+  has(deltaId: string): boolean;
+  get(deltaId: string): Delta | undefined;
+  /** Registers schemas that nested references name (schema objects used as targets register themselves). */
+  registerSchema(...schemas: Schema[]): void;
+  getSchema(name: string): Schema | undefined;
+  isVisible(deltaId: string, read?: ReadOptions): boolean;
+  hyperview(entityId: string, read?: ReadOptions): Hyperview;
+  /** Schemaless view: every property with a visible delta, last-write-wins unless told otherwise. */
+  view(entityId: string, options?: ReadOptions & AllPropertiesOptions): EntityView;
+  /** The entity's view under a schema, with nested references expanded up to their depth. */
+  resolve<S extends Schema>(schema: S, entityId: string, read?: ReadOptions): ViewOf<S>;
+  transaction(transactionId: string, read?: ReadOptions): TransactionReport;
+  /** Entities with at least one visible delta under the property. */
+  entitiesWithProperty(property: string, options?: PageOptions & ReadOptions): Page;
+  /** Entities holding any of the schema's properties whose resolved view matches `where`. */
+  query(schema: Schema, options?: QueryOptions): Page;
+  /** Calls back when the entity's resolved view changes, and only then. Returns unsubscribe. */
+  subscribe<S extends Schema | undefined = undefined>(
+    entityId: string,
+    listener: ViewListener<S extends Schema ? ViewOf<S> : EntityView>,
+    options?: SubscribeOptions<S>,
+  ): () => void;
+  /** The entity's closure: the deltas that decide its views (see `collectEntityClosure`). */
+  closure(entityId: string): Delta[];
+}
+
+interface CacheEntry {
+  flat: FlatView;
+  visible: ReadonlyMap<string, readonly Delta[]> | undefined;
+  stale: boolean;
+}
+
+interface ExpandedEntry {
+  readonly schema: Schema;
+  readonly entityId: string;
+  readonly view: FlatView;
+  readonly deps: Set<string>;
+}
+
+interface Subscription {
+  readonly entityId: string;
+  readonly schema: Schema | undefined;
+  readonly listener: (view: never, entityId: string) => void;
+  last: string;
+  deps: Set<string>;
+  active: boolean;
+}
+
+const DEFAULT_VIEW = Symbol('default view');
+type CacheKey = Schema | typeof DEFAULT_VIEW;
+
+function isDefaultRead(read: ReadOptions | undefined): boolean {
+  return read === undefined || (read.asOf === undefined && read.filter === undefined);
+}
+
+function diffVisible(
+  before: ReadonlyMap<string, readonly Delta[]>,
+  after: ReadonlyMap<string, readonly Delta[]>,
+): EntityResolverChange {
+  const added = new Map<string, Delta[]>();
+  const removed = new Map<string, Delta[]>();
+  const collect = (
+    from: ReadonlyMap<string, readonly Delta[]>,
+    against: ReadonlyMap<string, readonly Delta[]>,
+    into: Map<string, Delta[]>,
+  ): void => {
+    for (const [property, deltas] of from) {
+      const other = new Set(against.get(property) ?? []);
+      const missing = deltas.filter((delta) => !other.has(delta));
+      if (missing.length > 0) into.set(property, missing);
+    }
+  };
+  collect(after, before, added);
+  collect(before, after, removed);
+  return { added, removed };
+}
+
+export interface ViewStoreOptions extends DeltaIndexOptions {
+  /** Schemas that nested references may name. */
+  readonly schemas?: readonly Schema[];
+}
+
+export function createViewStore(options: ViewStoreOptions = {}): ViewStore {
+  const index = createDeltaIndex(undefined, options.compact === undefined ? {} : { compact: options.compact });
+  const schemas = new Map<string, Schema>();
+  const caches = new Map<CacheKey, Map<string, CacheEntry>>();
+  const subscriptionsByEntity = new Map<string, Set<Subscription>>();
+  const expandedCaches = new Map<Schema, Map<string, ExpandedEntry>>();
+  const expandedByDep = new Map<string, Set<ExpandedEntry>>();
+  let subscriptionCount = 0;
+
+  const lookupSchema = (target: string | Schema): Schema => {
+    if (typeof target !== 'string') return target;
+    const schema = schemas.get(target);
+    if (schema === undefined) {
+      throw createViewsError(ViewsErrorCode.SchemaUnknown, `no schema named "${target}" is registered`, {
+        details: { name: target },
+      });
+    }
+    return schema;
+  };
+
+  const registerSchema = (...list: Schema[]): void => {
+    for (const schema of list) {
+      const previous = schemas.get(schema.name);
+      if (previous === schema) continue;
+      assertValidSchema(schema);
+      if (previous !== undefined) {
+        // A new schema object under the same name (e.g. parsed again): drop the old one's caches,
+        // and every nested view, since any of them may have expanded through the old one.
+        caches.delete(previous);
+        expandedCaches.clear();
+        expandedByDep.clear();
+      }
+      schemas.set(schema.name, schema);
+      for (const definition of Object.values(schema.properties)) {
+        if (typeof definition.target === 'object') registerSchema(definition.target);
+      }
+    }
+  };
+  registerSchema(...(options.schemas ?? []));
+
+  const computeFlat = (key: CacheKey, entityId: string, visibility: Visibility, read: ReadOptions): FlatView => {
+    const visible = collectVisibleProperties(index, visibility, entityId);
+    const negated = () => collectNegatedProperties(index, visibility, entityId);
+    return key === DEFAULT_VIEW
+      ? resolveAllFlat(entityId, visible, read)
+      : resolveSchemaFlat(key, entityId, visible, read, negated);
+  };
+
+  // The cached flat view for the default read. A stale entry is recomputed from the entity's own
+  // deltas (or updated through the entity resolver's incremental path), never from the store.
+  const cachedFlat = (key: CacheKey, entityId: string): FlatView => {
+    let cache = caches.get(key);
+    if (cache === undefined) {
+      cache = new Map();
+      caches.set(key, cache);
+    }
+    const entry = cache.get(entityId);
+    if (entry !== undefined && !entry.stale) return entry.flat;
+    const entityResolver = key === DEFAULT_VIEW ? undefined : key.entityResolver;
+    const read: ReadOptions = {};
+    const visibility = createVisibility(index);
+    const visible = collectVisibleProperties(index, visibility, entityId);
+    const negated = () => collectNegatedProperties(index, visibility, entityId);
+    let flat: FlatView;
+    if (entry?.visible !== undefined && entityResolver?.update !== undefined && key !== DEFAULT_VIEW) {
+      const input = createEntityResolverInput(entityId, visible, read, (p) => key.properties[p]?.value, negated);
+      flat = entityResolver.update(entry.flat, diffVisible(entry.visible, visible), input) as FlatView;
+    } else {
+      flat =
+        key === DEFAULT_VIEW ? resolveAllFlat(entityId, visible, read) : resolveSchemaFlat(key, entityId, visible, read, negated);
+    }
+    cache.set(entityId, { flat, visible: entityResolver?.update === undefined ? undefined : visible, stale: false });
+    return flat;
+  };
+
+  const flatFor = (key: CacheKey, entityId: string, read: ReadOptions | undefined, visibility: () => Visibility) =>
+    isDefaultRead(read) ? cachedFlat(key, entityId) : computeFlat(key, entityId, visibility(), read ?? {});
+
+  // Expands reference properties into nested views. `budget` is how many more levels may be
+  // expanded; a property's `depth` caps it, so cycles stop at the bound.
+  const expand = (
+    schema: Schema,
+    entityId: string,
+    budget: number,
+    read: ReadOptions | undefined,
+    visibility: () => Visibility,
+    deps: Set<string>,
+  ): FlatView => {
+    deps.add(entityId);
+    const flat = flatFor(schema, entityId, read, visibility);
+    if (schema.entityResolver !== undefined) return flat;
+    let expanded: Record<string, unknown> | undefined;
+    for (const [property, definition] of Object.entries(schema.properties) as [string, PropertyDefinition][]) {
+      if (definition.kind !== 'reference' || definition.target === undefined) continue;
+      const value = flat[property];
+      if (value === undefined) continue;
+      const allowed = Math.min(budget, definition.depth ?? 1);
+      if (allowed < 1) continue;
+      const target = lookupSchema(definition.target);
+      const nest = (item: unknown): unknown => {
+        if (!isReferenceValue(item)) return item;
+        const nested = expand(target, item.id, allowed - 1, read, visibility, deps);
+        return Object.freeze(Object.fromEntries([['id', item.id], ...Object.entries(nested)]));
+      };
+      expanded ??= { ...flat };
+      expanded[property] = Array.isArray(value) ? Object.freeze(value.map(nest)) : nest(value);
+    }
+    return expanded === undefined ? flat : Object.freeze(expanded);
+  };
+
+  const lazyVisibility = (read: ReadOptions | undefined): (() => Visibility) => {
+    let visibility: Visibility | undefined;
+    return () => (visibility ??= createVisibility(index, read ?? {}));
+  };
+
+  const hasReferences = (schema: Schema): boolean =>
+    schema.entityResolver === undefined && Object.values(schema.properties).some((d) => d.kind === 'reference');
+
+  // Expanded (nested) views of the default read are cached too, keyed by root and invalidated
+  // when any entity they were built from changes.
+  const cachedExpanded = (schema: Schema, entityId: string, deps: Set<string>): FlatView => {
+    let cache = expandedCaches.get(schema);
+    if (cache === undefined) {
+      cache = new Map();
+      expandedCaches.set(schema, cache);
+    }
+    const hit = cache.get(entityId);
+    if (hit !== undefined) {
+      for (const dep of hit.deps) deps.add(dep);
+      return hit.view;
+    }
+    const own = new Set<string>();
+    const view = expand(schema, entityId, Number.POSITIVE_INFINITY, undefined, lazyVisibility(undefined), own);
+    const entry: ExpandedEntry = { schema, entityId, view, deps: own };
+    cache.set(entityId, entry);
+    for (const dep of own) {
+      deps.add(dep);
+      let dependents = expandedByDep.get(dep);
+      if (dependents === undefined) {
+        dependents = new Set();
+        expandedByDep.set(dep, dependents);
+      }
+      dependents.add(entry);
+    }
+    return view;
+  };
+
+  const resolveWithDeps = (schema: Schema | undefined, entityId: string, read: ReadOptions | undefined, deps: Set<string>) => {
+    if (schema === undefined) {
+      deps.add(entityId);
+      return flatFor(DEFAULT_VIEW, entityId, read, lazyVisibility(read));
+    }
+    registerSchema(schema);
+    if (isDefaultRead(read) && hasReferences(schema)) return cachedExpanded(schema, entityId, deps);
+    return expand(schema, entityId, Number.POSITIVE_INFINITY, read, lazyVisibility(read), deps);
+  };
+
+  // Entities whose visible deltas may change because `delta` arrived: the entities it points at,
+  // and, through negation targets and transaction partners, the entities of every delta whose
+  // visibility can depend on it. Costs in proportion to those deltas, not to the store.
+  const affectedBy = (delta: Delta, into: Set<string>): void => {
+    const seen = new Set<string>();
+    const seenTransactions = new Set<string>();
+    const stack: Delta[] = [delta];
+    while (stack.length > 0) {
+      const current = stack.pop()!;
+      if (seen.has(current.id)) continue;
+      seen.add(current.id);
+      forEachHyperviewSlot(current, (entityId) => into.add(entityId));
+      for (const id of negatedIdsOf(current)) {
+        const target = index.get(id);
+        if (target !== undefined) stack.push(target);
+      }
+      const transactions = [
+        ...transactionIdsOf(current),
+        ...transactionDeclarationsOf(current).map((declaration) => declaration.transactionId),
+      ];
+      for (const tx of transactions) {
+        if (seenTransactions.has(tx)) continue;
+        seenTransactions.add(tx);
+        for (const member of index.transactionMembers(tx)) stack.push(member);
+      }
+    }
+  };
+
+  const hasCachedState = (): boolean => {
+    if (subscriptionCount > 0) return true;
+    for (const cache of caches.values()) if (cache.size > 0) return true;
+    for (const cache of expandedCaches.values()) if (cache.size > 0) return true;
+    return false;
+  };
+
+  const invalidate = (entities: Set<string>): void => {
+    for (const entityId of entities) {
+      const dependents = expandedByDep.get(entityId);
+      if (dependents === undefined) continue;
+      for (const entry of [...dependents]) {
+        expandedCaches.get(entry.schema)?.delete(entry.entityId);
+        for (const dep of entry.deps) expandedByDep.get(dep)?.delete(entry);
+      }
+    }
+    for (const cache of caches.values()) {
+      for (const entityId of entities) {
+        const entry = cache.get(entityId);
+        if (entry === undefined) continue;
+        if (entry.visible === undefined) cache.delete(entityId);
+        else entry.stale = true;
+      }
+    }
+  };
+
+  const track = (subscription: Subscription, deps: Set<string>): void => {
+    for (const entityId of subscription.deps) if (!deps.has(entityId)) subscriptionsByEntity.get(entityId)?.delete(subscription);
+    for (const entityId of deps) {
+      let set = subscriptionsByEntity.get(entityId);
+      if (set === undefined) {
+        set = new Set();
+        subscriptionsByEntity.set(entityId, set);
+      }
+      set.add(subscription);
+    }
+    subscription.deps = deps;
+  };
+
+  const notify = (entities: Set<string>): void => {
+    const due = new Set<Subscription>();
+    for (const entityId of entities) for (const subscription of subscriptionsByEntity.get(entityId) ?? []) due.add(subscription);
+    const errors: unknown[] = [];
+    for (const subscription of due) {
+      if (!subscription.active) continue;
+      const deps = new Set<string>();
+      const view = resolveWithDeps(subscription.schema, subscription.entityId, undefined, deps);
+      track(subscription, deps);
+      const key = stableStringify(view);
+      if (key === subscription.last) continue;
+      subscription.last = key;
+      try {
+        subscription.listener(view as never, subscription.entityId);
+      } catch (error) {
+        errors.push(error);
+      }
+    }
+    if (errors.length > 0) throw errors[0];
+  };
+
+  const afterIngest = (added: Delta[]): void => {
+    if (added.length === 0 || !hasCachedState()) return;
+    const affected = new Set<string>();
+    for (const delta of added) affectedBy(delta, affected);
+    invalidate(affected);
+    if (subscriptionCount > 0) notify(affected);
+  };
+
+  const store: ViewStore = {
+    index,
+    get size() {
+      return index.size;
+    },
+    ingest(delta) {
+      const added = index.ingest(delta);
+      if (added) afterIngest([delta]);
+      return added;
+    },
+    ingestMany(deltas) {
+      const tracking = hasCachedState();
+      const added: Delta[] = [];
+      let count = 0;
+      for (const delta of deltas) {
+        if (!index.ingest(delta)) continue;
+        count++;
+        if (tracking) added.push(delta);
+      }
+      afterIngest(added);
+      return count;
+    },
+    has: (id) => index.has(id),
+    get: (id) => index.get(id),
+    registerSchema,
+    getSchema: (name) => schemas.get(name),
+    isVisible(deltaId, read) {
+      const delta = index.get(deltaId);
+      return delta !== undefined && createVisibility(index, read ?? {}).isVisible(delta);
+    },
+    hyperview(entityId, read) {
+      return { id: entityId, properties: collectVisibleProperties(index, createVisibility(index, read ?? {}), entityId) };
+    },
+    view(entityId, options = {}) {
+      const { asOf, filter, ...resolution } = options;
+      const read: ReadOptions = { ...(asOf === undefined ? {} : { asOf }), ...(filter === undefined ? {} : { filter }) };
+      const custom =
+        resolution.resolvers !== undefined ||
+        resolution.defaultResolver !== undefined ||
+        resolution.entityResolver !== undefined;
+      if (!custom && isDefaultRead(read)) return cachedFlat(DEFAULT_VIEW, entityId);
+      const visibility = createVisibility(index, read);
+      const visible = collectVisibleProperties(index, visibility, entityId);
+      return resolveAllFlat(entityId, visible, read, resolution, () => collectNegatedProperties(index, visibility, entityId));
+    },
+    resolve(schema, entityId, read) {
+      return resolveWithDeps(schema, entityId, read, new Set()) as ViewOf<typeof schema>;
+    },
+    transaction(transactionId, read) {
+      const visibility = createVisibility(index, read ?? {});
+      const byCreator = new Map<string, { sizes: number[]; members: string[] }>();
+      for (const declaration of index.transactionDeclarations(transactionId)) {
+        if (!visibility.exists(declaration)) continue;
+        const entry = byCreator.get(declaration.creator) ?? { sizes: [], members: [] };
+        for (const declared of transactionDeclarationsOf(declaration)) {
+          if (declared.transactionId === transactionId && !entry.sizes.includes(declared.size)) entry.sizes.push(declared.size);
+        }
+        byCreator.set(declaration.creator, entry);
+      }
+      const ignored: string[] = [];
+      for (const member of index.transactionMembers(transactionId)) {
+        if (!visibility.exists(member)) continue;
+        const entry = byCreator.get(member.creator);
+        if (entry === undefined) ignored.push(member.id);
+        else entry.members.push(member.id);
+      }
+      const creators = [...byCreator.entries()]
+        .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
+        .map(([creator, entry]) => ({
+          creator,
+          state: visibility.transactionState(transactionId, creator),
+          declaredSizes: entry.sizes.sort((a, b) => a - b),
+          memberIds: entry.members.sort(),
+        }));
+      return { transactionId, creators, ignoredMemberIds: ignored.sort() };
+    },
+    entitiesWithProperty(property, options = {}) {
+      assertValidQuery(options);
+      const limit = options.limit ?? 100;
+      const visibility = createVisibility(index, options);
+      const ids: string[] = [];
+      const candidates = sortedAfter(index.entitiesWithProperty(property), options.cursor);
+      for (const entityId of candidates) {
+        const deltas = index.entityProperties(entityId)?.get(property) ?? [];
+        if (!deltas.some((delta) => visibility.isVisible(delta))) continue;
+        ids.push(entityId);
+        if (ids.length === limit) break;
+      }
+      const last = ids[ids.length - 1];
+      return ids.length === limit && last !== undefined && last !== candidates[candidates.length - 1]
+        ? { ids, nextCursor: last }
+        : { ids };
+    },
+    query(schema, options = {}) {
+      assertValidQuery(options);
+      registerSchema(schema);
+      const limit = options.limit ?? 100;
+      const candidates = new Set<string>();
+      for (const property of Object.keys(schema.properties)) {
+        for (const entityId of index.entitiesWithProperty(property)) candidates.add(entityId);
+      }
+      const sorted = sortedAfter(candidates, options.cursor);
+      const read: ReadOptions = {
+        ...(options.asOf === undefined ? {} : { asOf: options.asOf }),
+        ...(options.filter === undefined ? {} : { filter: options.filter }),
+      };
+      const ids: string[] = [];
+      for (const entityId of sorted) {
+        const view = store.resolve(schema, entityId, read) as Readonly<Record<string, unknown>>;
+        if (options.where !== undefined && !matchesWhere(view, options.where)) continue;
+        ids.push(entityId);
+        if (ids.length === limit) break;
+      }
+      const last = ids[ids.length - 1];
+      return ids.length === limit && last !== undefined && last !== sorted[sorted.length - 1] ? { ids, nextCursor: last } : { ids };
+    },
+    subscribe(entityId, listener, subscribeOptions = {}) {
+      const schema = subscribeOptions.schema;
+      const deps = new Set<string>();
+      const view = resolveWithDeps(schema, entityId, undefined, deps);
+      const subscription: Subscription = {
+        entityId,
+        schema,
+        listener: listener as (view: never, entityId: string) => void,
+        last: stableStringify(view),
+        deps: new Set(),
+        active: true,
+      };
+      track(subscription, deps);
+      subscriptionCount++;
+      return () => {
+        if (!subscription.active) return;
+        subscription.active = false;
+        subscriptionCount--;
+        for (const dep of subscription.deps) subscriptionsByEntity.get(dep)?.delete(subscription);
+      };
+    },
+    closure(entityId) {
+      return collectEntityClosure(createIndexClosureSource(index), entityId);
+    },
+  };
+  return store;
+}

@@ -1,0 +1,12 @@
+export * from './types.ts';
+export * from './errors.ts';
+export * from './trace.ts';
+export * from './equal.ts';
+export * from './plan.ts';
+export * from './entity-resolution.ts';
+export * from './custom-resolver.ts';
+export * from './resolved-cache.ts';
+export * from './registry.ts';
+export * from './builtins/index.ts';
+export { addToPartials, roundPartials } from './builtins/exact-sum.ts';
+export * from './views-adapter.ts';

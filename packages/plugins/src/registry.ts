@@ -63,6 +63,17 @@ export interface ReloadReport {
   readonly entitiesRecomputed: number;
 }
 
+/** What reload listeners hear: the report, and the views entity resolvers now on the new version. */
+export interface ReloadEvent extends ReloadReport {
+  /**
+   * The entity resolvers from `createEntityResolver` that switched. Views caches their outputs,
+   * so hand each to `store.invalidate(resolver)` to recompute the views built with the old version.
+   */
+  readonly switchedEntityResolvers: readonly CustomEntityResolver[];
+}
+
+export type ReloadListener = (event: ReloadEvent) => void;
+
 /**
  * Loads plugin packages by name, builds custom resolvers from configuration and can swap a
  * package for a new version while running (hot reload): every cache built through the registry
@@ -86,6 +97,14 @@ export interface PluginRegistry {
     config: ResolverConfig,
     options?: EntityResolverAdapterOptions,
   ): Promise<CustomEntityResolver>;
+  /**
+   * Calls `listener` after every successful reload, once the new version is in place. Wire a views
+   * store here so its cached views follow reloads without waiting for new deltas:
+   * `registry.onReload(({ switchedEntityResolvers }) => switchedEntityResolvers.forEach((r) =>
+   * store.invalidate(r)))`. If a listener throws, the others still run and `reload` rethrows the
+   * first error (the new version stays in place). Returns a function that removes the listener.
+   */
+  onReload(listener: ReloadListener): () => void;
   packages(): LoadedPackage[];
 }
 
@@ -128,7 +147,12 @@ export function createPluginRegistry(options: PluginRegistryOptions = {}): Plugi
     [BUILTIN_PACKAGE, { module: builtinPlugins, specifier: BUILTIN_PACKAGE }],
   ]);
   const caches: { config: ResolverConfig; cache: ResolvedCache }[] = [];
-  const entityResolvers: { config: ResolverConfig; current: CustomResolver }[] = [];
+  const entityResolvers: {
+    config: ResolverConfig;
+    current: CustomResolver;
+    adapter?: CustomEntityResolver;
+  }[] = [];
+  const listeners = new Set<ReloadListener>();
   let generation = 0;
 
   const importPackage = async (name: string, specifier: string): Promise<PluginModule> => {
@@ -205,9 +229,19 @@ export function createPluginRegistry(options: PluginRegistryOptions = {}): Plugi
       return cache;
     },
     async createEntityResolver(config, adapterOptions) {
-      const holder = { config, current: await createResolver(config) };
+      const holder: (typeof entityResolvers)[number] = {
+        config,
+        current: await createResolver(config),
+      };
+      holder.adapter = toEntityResolver(() => holder.current, adapterOptions);
       entityResolvers.push(holder);
-      return toEntityResolver(() => holder.current, adapterOptions);
+      return holder.adapter;
+    },
+    onReload(listener) {
+      listeners.add(listener);
+      return () => {
+        listeners.delete(listener);
+      };
     },
     async reload(packageName, specifier) {
       const known = loaded.get(packageName);
@@ -241,8 +275,10 @@ export function createPluginRegistry(options: PluginRegistryOptions = {}): Plugi
       });
       affectedEntityResolvers.forEach((holder, index) => {
         holder.current = entityReplacements[index]!;
+        // The per-entity state was built by the old version and would only be replaced later.
+        holder.adapter?.forget();
       });
-      return {
+      const report: ReloadReport = {
         package: packageName,
         previousVersion: known.module.version,
         version: module.version,
@@ -250,6 +286,22 @@ export function createPluginRegistry(options: PluginRegistryOptions = {}): Plugi
         entityResolvers: affectedEntityResolvers.length,
         entitiesRecomputed,
       };
+      const event: ReloadEvent = {
+        ...report,
+        switchedEntityResolvers: affectedEntityResolvers.flatMap(({ adapter }) =>
+          adapter === undefined ? [] : [adapter],
+        ),
+      };
+      const errors: unknown[] = [];
+      for (const listener of [...listeners]) {
+        try {
+          listener(event);
+        } catch (error) {
+          errors.push(error);
+        }
+      }
+      if (errors.length > 0) throw errors[0];
+      return report;
     },
     packages: () =>
       [...loaded].map(([name, entry]) => ({

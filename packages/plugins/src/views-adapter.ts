@@ -1,30 +1,18 @@
-import { isReference, type Delta } from '@rhizome/core';
+import type { Delta } from '@rhizome/core';
 import type {
+  EntityDeltaChange,
   EntityResolver,
   EntityResolverChange,
   EntityResolverInput,
   ReadOptions,
-  ViewStore,
 } from '@rhizome/views';
 import type { CustomResolver } from './custom-resolver.ts';
 import type { EntityResolution } from './entity-resolution.ts';
 import type { ResolvedView } from './types.ts';
 
-/** The negated deltas of an entity for one read: the tombstones that sequence-like plugins need. */
-export type NegatedDeltaSource = (entityId: string, read: ReadOptions) => Iterable<Delta>;
-
 export interface EntityResolverAdapterOptions {
   /** The name a schema serialises the entity resolver by; default `custom:<properties>`. */
   readonly name?: string;
-  /**
-   * Where to find the entity's negated deltas. Views hands an entity resolver only the visible
-   * ones; plugins with tombstones (the RGA sequence) need the negated inserts too, or text typed
-   * after a deleted character would lose its place. Use `negatedDeltasFromStore(() => store)`.
-   * Consulted only when a plugin declares `keepsTombstones`; on the incremental path it is read
-   * at every update (cost: the entity's closure), which a views API carrying negated deltas
-   * would make unnecessary.
-   */
-  readonly negatedDeltas?: NegatedDeltaSource;
 }
 
 /** A views `EntityResolver` that also lets go of the incremental state it keeps per entity. */
@@ -51,37 +39,32 @@ function flatten(groups: ReadonlyMap<string, readonly Delta[]>): Delta[] {
   return deltas;
 }
 
-/**
- * Reads an entity's negated deltas from a view store: its closure's deltas that are listed under
- * one of its properties and are not visible for the read. The store is passed lazily because the
- * schema holding the resolver usually has to exist before the store does.
- */
-export function negatedDeltasFromStore(
-  getStore: () => Pick<ViewStore, 'closure' | 'isVisible'>,
-): NegatedDeltaSource {
-  return (entityId, read) => {
-    const store = getStore();
-    return store
-      .closure(entityId)
-      .filter(
-        (delta) =>
-          delta.pointers.some(
-            (pointer) =>
-              pointer.targetContext !== undefined &&
-              isReference(pointer.target) &&
-              pointer.target.id === entityId,
-          ) && !store.isVisible(delta.id, read),
-      );
-  };
+function idsOf(groups: ReadonlyMap<string, readonly Delta[]>): Set<string> {
+  const ids = new Set<string>();
+  for (const list of groups.values()) for (const delta of list) ids.add(delta.id);
+  return ids;
+}
+
+/** Some delta stopped being visible without becoming a tombstone, or the reverse. */
+function leavesEntirely(change: EntityResolverChange, negated: EntityDeltaChange): boolean {
+  if (change.removed.size === 0 && negated.removed.size === 0) return false;
+  const nowNegated = idsOf(negated.added);
+  for (const list of change.removed.values())
+    for (const delta of list) if (!nowNegated.has(delta.id)) return true;
+  const nowVisible = idsOf(change.added);
+  for (const list of negated.removed.values())
+    for (const delta of list) if (!nowVisible.has(delta.id)) return true;
+  return false;
 }
 
 /**
  * Makes a custom resolver (or a getter of the current one) usable wherever @rhizome/views takes an `EntityResolver`: in a schema
  * (`defineSchema({ name, properties: {}, entityResolver })`) or per read (`store.view(id, {
  * entityResolver })`). From scratch it resolves the visible deltas views hands over (values by
- * views' own `valueOf`, so schema overrides apply); on the cache's incremental path it keeps one
- * `EntityResolution` per entity and feeds it only what changed, so each update runs each plugin
- * once rather than resolving the entity again.
+ * views' own `valueOf`, so schema overrides apply) and, when a plugin keeps tombstones, the
+ * input's `negatedDeltas()`; on the cache's incremental path it keeps one `EntityResolution` per
+ * entity and feeds it only what changed (tombstones from `change.negated`), so each update runs
+ * each plugin once rather than resolving the entity again.
  */
 export function toEntityResolver(
   resolverOrGetter: CustomResolver | (() => CustomResolver),
@@ -97,11 +80,12 @@ export function toEntityResolver(
     { entity: EntityResolution; output: ResolvedView; resolver: CustomResolver }
   >();
 
-  // Only tombstone plugins need negated deltas; for the rest the source is never consulted.
+  // Only tombstone plugins (the sequence) need negated deltas: without them, text typed after a
+  // deleted character would lose its place. Views computes them only when asked.
   const negatedFor = (input: EntityResolverInput, resolver: CustomResolver): Delta[] =>
-    options.negatedDeltas === undefined || !resolver.needsNegatedDeltas
-      ? []
-      : [...options.negatedDeltas(input.entityId, input.read)];
+    resolver.needsNegatedDeltas && input.negatedDeltas !== undefined
+      ? flatten(input.negatedDeltas())
+      : [];
 
   const readValue =
     (input: EntityResolverInput) => (delta: Delta, _entityId: string, property: string) =>
@@ -146,11 +130,21 @@ export function toEntityResolver(
       ) {
         return resolve(input);
       }
-      // Deltas that stopped being visible stay as tombstones for the plugins that keep them.
-      kept.entity.apply({
-        visible: flatten(change.added),
-        negated: [...flatten(change.removed), ...negatedFor(input, kept.resolver)],
-      });
+      if (!kept.resolver.needsNegatedDeltas) {
+        // Without tombstone plugins, a delta that stopped being visible is simply gone, whatever
+        // the reason.
+        kept.entity.apply({ visible: flatten(change.added), negated: flatten(change.removed) });
+      } else {
+        // Tombstone plugins need to know exactly which deltas are negated. An entity resolution
+        // can hold a delta only as visible or negated, so one that left both (its transaction
+        // became overfull) or a diff views could not give means starting afresh.
+        if (change.negated === undefined || leavesEntirely(change, change.negated))
+          return resolve(input);
+        kept.entity.apply({
+          visible: flatten(change.added),
+          negated: flatten(change.negated.added),
+        });
+      }
       kept.output = kept.entity.view();
       return kept.output;
     },

@@ -144,6 +144,57 @@ describe('plugin registry', () => {
     expect(entityResolver.resolver.plugins[0]!.version).toBe('2.0.0');
   });
 
+  it('recomputes the views a views store cached, without new deltas, and tells subscribers', async () => {
+    const registry = createPluginRegistry({ locations: { [PACKAGE]: location } });
+    const entityResolver = await registry.createEntityResolver(config, { name: 'greeter' });
+    const schema = defineSchema({ name: 'greeter', properties: {}, entityResolver });
+    const store = createViewStore({ schemas: [schema] });
+    const stop = registry.onReload(({ switchedEntityResolvers }) => {
+      for (const switched of switchedEntityResolvers) store.invalidate(switched);
+    });
+    store.ingestMany([set(1, 'a', { greeting: 'hello' }), set(2, 'b', { visit: 1 })]);
+    expect(store.resolve(schema, 'a')).toEqual({ greeting: 'HELLO!', visits: 0 });
+    expect(store.resolve(schema, 'b')).toEqual({ greeting: undefined, visits: 1 });
+    const heardA: unknown[] = [];
+    const heardB: unknown[] = [];
+    store.subscribe('a', (view) => heardA.push(view), { schema });
+    store.subscribe('b', (view) => heardB.push(view), { schema });
+
+    writeVersion(root, '2.0.0', "'<' + state.value + '>'");
+    const size = store.size;
+    await registry.reload(PACKAGE);
+    expect(store.size).toBe(size);
+    expect(store.resolve(schema, 'a')).toEqual({ greeting: '<hello>', visits: 0 });
+    expect(heardA).toEqual([{ greeting: '<hello>', visits: 0 }]);
+    // Its view resolves the same under the new version, so its subscriber hears nothing.
+    expect(heardB).toEqual([]);
+    // Incremental updates go on with the new version.
+    store.ingest(set(3, 'a', { greeting: 'bye' }));
+    expect(store.resolve(schema, 'a')).toEqual({ greeting: '<bye>', visits: 0 });
+    expect(heardA).toHaveLength(2);
+
+    stop();
+    writeVersion(root, '3.0.0', "state.value + '?'");
+    await registry.reload(PACKAGE);
+    expect(heardA).toHaveLength(2);
+  });
+
+  it('runs every reload listener even if one throws, then rethrows with the new version in place', async () => {
+    const registry = createPluginRegistry({ locations: { [PACKAGE]: location } });
+    const entityResolver = await registry.createEntityResolver(config);
+    const heard: string[] = [];
+    registry.onReload(() => {
+      throw new Error('listener failed');
+    });
+    registry.onReload((event) =>
+      heard.push(`${event.version}:${event.switchedEntityResolvers.length}`),
+    );
+    writeVersion(root, '2.0.0', "'<' + state.value + '>'");
+    await expect(registry.reload(PACKAGE)).rejects.toThrow('listener failed');
+    expect(heard).toEqual(['2.0.0:1']);
+    expect(entityResolver.resolver.plugins[0]!.version).toBe('2.0.0');
+  });
+
   it('keeps the running version when the new one fails to load', async () => {
     const registry = createPluginRegistry({ locations: { [PACKAGE]: location } });
     const cache = await registry.createCache(config);

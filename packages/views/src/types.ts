@@ -93,10 +93,23 @@ export interface EntityResolverInput {
   readonly negatedDeltas?: () => ReadonlyMap<string, readonly Delta[]>;
 }
 
-/** The visible deltas that appeared and disappeared since the previous resolution, by property. */
-export interface EntityResolverChange {
+/** Deltas that appeared in and disappeared from a set since the previous resolution, by property. */
+export interface EntityDeltaChange {
   readonly added: ReadonlyMap<string, readonly Delta[]>;
   readonly removed: ReadonlyMap<string, readonly Delta[]>;
+}
+
+/** The visible deltas that appeared and disappeared since the previous resolution, by property. */
+export interface EntityResolverChange extends EntityDeltaChange {
+  /**
+   * The same for the tombstones (`EntityResolverInput.negatedDeltas`): deltas that became negated
+   * (whether visible before or never seen) and tombstones that stopped being negated. A delta can
+   * also leave both sets at once (its transaction became overfull), so "removed from visible" does
+   * not imply "added to tombstones". The store supplies this only when the resolution that gave
+   * `previous` called `negatedDeltas()`, so resolvers that never ask for tombstones never pay for
+   * them; when it is absent, read the full set from `input.negatedDeltas()`.
+   */
+  readonly negated?: EntityDeltaChange;
 }
 
 /**

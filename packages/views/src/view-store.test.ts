@@ -1,7 +1,7 @@
 import { createDeltaBuilder, type Delta } from '@rhizome/core';
 import { describe, expect, it, vi } from 'vitest';
 import { defineSchema, prop } from './schema.ts';
-import type { EntityResolver, EntityResolverChange, EntityResolverInput } from './types.ts';
+import type { EntityResolver, EntityResolverChange, EntityResolverInput, Resolver } from './types.ts';
 import { createViewStore } from './view-store.ts';
 
 const at = (time: number, creator = 'alice') => createDeltaBuilder({ creator, host: 'h', timeCreated: time });
@@ -140,6 +140,58 @@ describe('entity resolvers', () => {
     expect(tombstones).toEqual([[inserted.id], []]);
   });
 
+  it('hear how the tombstones changed once they have asked for them', () => {
+    const ids = (groups: ReadonlyMap<string, readonly Delta[]> | undefined) =>
+      groups === undefined ? undefined : [...groups.values()].flat().map((d) => d.id);
+    const changes: { added: string[] | undefined; removed: string[] | undefined }[] = [];
+    const keeper: EntityResolver<{ tombstones: number }> = {
+      name: 'tombstone-keeper',
+      resolve: (input) => ({ tombstones: ids(input.negatedDeltas!())!.length }),
+      update: (_previous, change, input) => {
+        changes.push({ added: ids(change.negated?.added), removed: ids(change.negated?.removed) });
+        return { tombstones: ids(input.negatedDeltas!())!.length };
+      },
+    };
+    const blind: EntityResolver<{ n: number }> = {
+      name: 'blind',
+      resolve: (input) => ({ n: input.properties.size }),
+      update: (_previous, change, input) => {
+        expect(change.negated).toBeUndefined();
+        return { n: input.properties.size };
+      },
+    };
+    const kept = defineSchema({ name: 'kept', properties: {}, entityResolver: keeper });
+    const counted = defineSchema({ name: 'counted', properties: {}, entityResolver: blind });
+    const store = createViewStore();
+    const read = () => [store.resolve(kept, 'doc'), store.resolve(counted, 'doc')];
+    const a = at(1).set('doc', { char: 'a' }).build();
+    store.ingest(a);
+    read();
+    const deleteA = at(2).negate(a.id).build();
+    store.ingest(deleteA);
+    read();
+    // A negation before its target: the target arrives as a tombstone, never visible.
+    const b = at(3).set('doc', { char: 'b' }).build();
+    store.ingest(at(4).negate(b.id).build());
+    store.ingest(b);
+    read();
+    store.ingest(at(5).negate(deleteA.id).build());
+    read();
+    // A surplus member voids the transaction: `member` leaves the visible set without becoming a tombstone.
+    const member = at(6).set('doc', { char: 'm' }).inTransaction('t').build();
+    store.ingestMany([member, at(6).declareTransaction('t', 1).build()]);
+    read();
+    store.ingest(at(7).set('doc', { char: 'n' }).inTransaction('t').build());
+    expect(read()).toEqual([{ tombstones: 1 }, { n: 1 }]);
+    expect(changes).toEqual([
+      { added: [a.id], removed: [] },
+      { added: [b.id], removed: [] },
+      { added: [], removed: [a.id] },
+      { added: [], removed: [] },
+      { added: [], removed: [] },
+    ]);
+  });
+
   it('get the value rule, including schema overrides', () => {
     let seen: unknown;
     const probe: EntityResolver = {
@@ -243,5 +295,90 @@ describe('schema registry', () => {
     expect(store.resolve(home, 'o')).toEqual({ home: { id: 'a1', city: 'Oslo' } });
     store.registerSchema(defineSchema({ name: 'address', properties: { zip: prop.string() } }));
     expect(store.resolve(home, 'o')).toEqual({ home: { id: 'a1', zip: '0150' } });
+  });
+});
+
+describe('invalidate', () => {
+  // An entity resolver whose code changes under the store, as a plugin hot reload does.
+  const createSwappable = (name: string) => {
+    const swappable = { suffix: '', resolves: 0 };
+    const resolver: EntityResolver<Record<string, string>> = {
+      name,
+      resolve: (input) => {
+        swappable.resolves += 1;
+        const out: Record<string, string> = {};
+        for (const [property, deltas] of input.properties) out[property] = `${String(input.valueOf(deltas.at(-1)!, property))}${swappable.suffix}`;
+        return out;
+      },
+      update: (_previous, _change, input) => resolver.resolve(input),
+    };
+    return { swappable, resolver };
+  };
+
+  it('recomputes the views of the schemas using a resolver, and tells subscribers whose view changed', () => {
+    const { swappable, resolver } = createSwappable('shouter');
+    const shouted = defineSchema({ name: 'shouted', properties: {}, entityResolver: resolver });
+    const owner = defineSchema({ name: 'owner', properties: { pet: prop.reference('shouted') } });
+    const store = createViewStore({ schemas: [shouted, owner, person] });
+    store.ingestMany([
+      at(1).set('rex', { name: 'Rex' }).build(),
+      at(1).set('ann', { pet: { id: 'rex' }, name: 'Ann' }).build(),
+    ]);
+    const heard = vi.fn();
+    const heardOwner = vi.fn();
+    const heardPerson = vi.fn();
+    store.subscribe('rex', heard, { schema: shouted });
+    store.subscribe('ann', heardOwner, { schema: owner });
+    store.subscribe('ann', heardPerson, { schema: person });
+    expect(store.resolve(owner, 'ann')).toEqual({ pet: { id: 'rex', name: 'Rex' } });
+
+    swappable.suffix = '!';
+    expect(store.resolve(shouted, 'rex')).toEqual({ name: 'Rex' }); // still cached
+    store.invalidate(resolver);
+    expect(heard).toHaveBeenCalledExactlyOnceWith({ name: 'Rex!' }, 'rex');
+    expect(heardOwner).toHaveBeenCalledExactlyOnceWith({ pet: { id: 'rex', name: 'Rex!' } }, 'ann');
+    expect(heardPerson).not.toHaveBeenCalled();
+    expect(store.resolve(person, 'ann')).toEqual({ name: 'Ann', friends: [] });
+    const resolves = swappable.resolves;
+    expect(store.resolve(shouted, 'rex')).toEqual({ name: 'Rex!' });
+    expect(swappable.resolves).toBe(resolves); // cached again
+
+    // Invalidating when nothing resolves differently recomputes but calls nobody back.
+    store.invalidate('shouted');
+    expect(heard).toHaveBeenCalledTimes(1);
+    expect(swappable.resolves).toBe(resolves + 1);
+  });
+
+  it('matches by schema, by resolver name, by custom property resolver, or drops everything', () => {
+    const { swappable, resolver } = createSwappable('by-name');
+    const named = defineSchema({ name: 'named', properties: {}, entityResolver: resolver });
+    const first = { suffix: '' };
+    const pick: Resolver<string> = {
+      name: 'pick',
+      resolve: (entries) => `${String(entries.at(-1)?.value)}${first.suffix}`,
+    };
+    const picked = defineSchema({ name: 'picked', properties: { name: prop.string({ resolver: pick }) } });
+    const store = createViewStore();
+    store.ingest(at(1).set('x', { name: 'X' }).build());
+    const read = () => [store.resolve(named, 'x'), store.resolve(picked, 'x'), store.view('x')];
+    expect(read()).toEqual([{ name: 'X' }, { name: 'X' }, { name: 'X' }]);
+    swappable.suffix = '?';
+    first.suffix = '*';
+    store.invalidate('nobody');
+    expect(read()).toEqual([{ name: 'X' }, { name: 'X' }, { name: 'X' }]);
+    store.invalidate('by-name');
+    expect(read()).toEqual([{ name: 'X?' }, { name: 'X' }, { name: 'X' }]);
+    store.invalidate(pick);
+    expect(read()).toEqual([{ name: 'X?' }, { name: 'X*' }, { name: 'X' }]);
+    swappable.suffix = '.';
+    first.suffix = '.';
+    store.invalidate(named);
+    expect(read()).toEqual([{ name: 'X.' }, { name: 'X*' }, { name: 'X' }]);
+    const heard = vi.fn();
+    store.subscribe('x', heard, { schema: picked });
+    store.subscribe('x', heard);
+    store.invalidate();
+    expect(read()).toEqual([{ name: 'X.' }, { name: 'X.' }, { name: 'X' }]);
+    expect(heard).toHaveBeenCalledExactlyOnceWith({ name: 'X.' }, 'x');
   });
 });

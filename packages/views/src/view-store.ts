@@ -13,7 +13,7 @@ import {
   type FlatView,
 } from './resolve-view.ts';
 import { assertValidSchema, type PropertyDefinition, type Schema, type ViewOf } from './schema.ts';
-import type { EntityResolverChange, Hyperview, ReadOptions } from './types.ts';
+import type { EntityDeltaChange, EntityResolver, Hyperview, ReadOptions, Resolver } from './types.ts';
 import { isReferenceValue, stableStringify } from './value.ts';
 import { createVisibility, type TransactionState, type Visibility } from './visibility.ts';
 
@@ -49,6 +49,13 @@ export interface SubscribeOptions<S extends Schema | undefined> {
 }
 
 /**
+ * What `ViewStore.invalidate` drops: the cached views of a schema, of every schema using an entity
+ * resolver or a custom property resolver, or of every schema, entity resolver or custom resolver
+ * with this name.
+ */
+export type InvalidateTarget = Schema | EntityResolver | Resolver | string;
+
+/**
  * The engine: a delta index plus resolution, an incremental cache of views for the default read
  * (no `asOf`, no filter), and subscriptions. Reads with `asOf` or a filter are computed afresh.
  */
@@ -82,11 +89,20 @@ export interface ViewStore {
   ): () => void;
   /** The entity's closure: the deltas that decide its views (see `collectEntityClosure`). */
   closure(entityId: string): Delta[];
+  /**
+   * Drops cached views so the next read resolves them afresh: those of the schemas `target`
+   * names (see `InvalidateTarget`), or every cached view when it is omitted. For when how views
+   * resolve changed without any new delta, e.g. a plugin hot reload swapped an entity resolver's
+   * code. Subscribers whose resolved view actually changed are called before it returns.
+   */
+  invalidate(target?: InvalidateTarget): void;
 }
 
 interface CacheEntry {
   flat: FlatView;
   visible: ReadonlyMap<string, readonly Delta[]> | undefined;
+  /** The tombstones the last resolution asked for, if it asked: the base of the next `change.negated`. */
+  negated: ReadonlyMap<string, readonly Delta[]> | undefined;
   stale: boolean;
 }
 
@@ -113,10 +129,10 @@ function isDefaultRead(read: ReadOptions | undefined): boolean {
   return read === undefined || (read.asOf === undefined && read.filter === undefined);
 }
 
-function diffVisible(
+function diffDeltas(
   before: ReadonlyMap<string, readonly Delta[]>,
   after: ReadonlyMap<string, readonly Delta[]>,
-): EntityResolverChange {
+): EntityDeltaChange {
   const added = new Map<string, Delta[]>();
   const removed = new Map<string, Delta[]>();
   const collect = (
@@ -148,6 +164,7 @@ export function createViewStore(options: ViewStoreOptions = {}): ViewStore {
   const expandedCaches = new Map<Schema, Map<string, ExpandedEntry>>();
   const expandedByDep = new Map<string, Set<ExpandedEntry>>();
   let subscriptionCount = 0;
+  const subscriptions = new Set<Subscription>();
 
   const lookupSchema = (target: string | Schema): Schema => {
     if (typeof target !== 'string') return target;
@@ -202,16 +219,30 @@ export function createViewStore(options: ViewStoreOptions = {}): ViewStore {
     const read: ReadOptions = {};
     const visibility = createVisibility(index);
     const visible = collectVisibleProperties(index, visibility, entityId);
-    const negated = () => collectNegatedProperties(index, visibility, entityId);
+    let tombstones: ReadonlyMap<string, readonly Delta[]> | undefined;
+    const negated = () => (tombstones ??= collectNegatedProperties(index, visibility, entityId));
     let flat: FlatView;
     if (entry?.visible !== undefined && entityResolver?.update !== undefined && key !== DEFAULT_VIEW) {
       const input = createEntityResolverInput(entityId, visible, read, (p) => key.properties[p]?.value, negated);
-      flat = entityResolver.update(entry.flat, diffVisible(entry.visible, visible), input) as FlatView;
+      const change = diffDeltas(entry.visible, visible);
+      // A resolver that read the tombstones before gets their diff too, so it never has to read
+      // the whole set again; one that never asked pays nothing for them.
+      flat = entityResolver.update(
+        entry.flat,
+        entry.negated === undefined ? change : { ...change, negated: diffDeltas(entry.negated, negated()) },
+        input,
+      ) as FlatView;
     } else {
       flat =
         key === DEFAULT_VIEW ? resolveAllFlat(entityId, visible, read) : resolveSchemaFlat(key, entityId, visible, read, negated);
     }
-    cache.set(entityId, { flat, visible: entityResolver?.update === undefined ? undefined : visible, stale: false });
+    const incremental = entityResolver?.update !== undefined;
+    cache.set(entityId, {
+      flat,
+      visible: incremental ? visible : undefined,
+      negated: incremental ? tombstones : undefined,
+      stale: false,
+    });
     return flat;
   };
 
@@ -325,6 +356,17 @@ export function createViewStore(options: ViewStoreOptions = {}): ViewStore {
     }
   };
 
+  const usesTarget = (schema: Schema, target: InvalidateTarget): boolean => {
+    if (schema === target || schema.entityResolver === target) return true;
+    const named = typeof target === 'string';
+    if (named && (schema.name === target || schema.entityResolver?.name === target)) return true;
+    return Object.values(schema.properties).some(({ resolver }) => {
+      // Built-in resolvers (names and configs) never change; only custom resolver objects can.
+      if (typeof resolver !== 'object' || !('resolve' in resolver)) return false;
+      return resolver === target || (named && resolver.name === target);
+    });
+  };
+
   const hasCachedState = (): boolean => {
     if (subscriptionCount > 0) return true;
     for (const cache of caches.values()) if (cache.size > 0) return true;
@@ -332,7 +374,7 @@ export function createViewStore(options: ViewStoreOptions = {}): ViewStore {
     return false;
   };
 
-  const invalidate = (entities: Set<string>): void => {
+  const invalidateEntities = (entities: Set<string>): void => {
     for (const entityId of entities) {
       const dependents = expandedByDep.get(entityId);
       if (dependents === undefined) continue;
@@ -367,6 +409,10 @@ export function createViewStore(options: ViewStoreOptions = {}): ViewStore {
   const notify = (entities: Set<string>): void => {
     const due = new Set<Subscription>();
     for (const entityId of entities) for (const subscription of subscriptionsByEntity.get(entityId) ?? []) due.add(subscription);
+    recheck(due);
+  };
+
+  const recheck = (due: Iterable<Subscription>): void => {
     const errors: unknown[] = [];
     for (const subscription of due) {
       if (!subscription.active) continue;
@@ -389,7 +435,7 @@ export function createViewStore(options: ViewStoreOptions = {}): ViewStore {
     if (added.length === 0 || !hasCachedState()) return;
     const affected = new Set<string>();
     for (const delta of added) affectedBy(delta, affected);
-    invalidate(affected);
+    invalidateEntities(affected);
     if (subscriptionCount > 0) notify(affected);
   };
 
@@ -523,15 +569,33 @@ export function createViewStore(options: ViewStoreOptions = {}): ViewStore {
       };
       track(subscription, deps);
       subscriptionCount++;
+      subscriptions.add(subscription);
       return () => {
         if (!subscription.active) return;
         subscription.active = false;
         subscriptionCount--;
+        subscriptions.delete(subscription);
         for (const dep of subscription.deps) subscriptionsByEntity.get(dep)?.delete(subscription);
       };
     },
     closure(entityId) {
       return collectEntityClosure(createIndexClosureSource(index), entityId);
+    },
+    invalidate(target) {
+      let dropped = target === undefined;
+      for (const key of [...caches.keys()]) {
+        if (target !== undefined && (key === DEFAULT_VIEW || !usesTarget(key, target))) continue;
+        caches.delete(key);
+        dropped = true;
+      }
+      if (!dropped) return;
+      // Any nested view may have expanded through a dropped schema; they rebuild from the flat
+      // caches that are left, and invalidation is rare (hot reloads), so drop them all.
+      expandedCaches.clear();
+      expandedByDep.clear();
+      // Unaffected subscriptions re-read their cached views and stay silent; only a view that
+      // resolves differently now calls back.
+      recheck(target === undefined ? [...subscriptions] : [...subscriptions].filter((s) => s.schema !== undefined));
     },
   };
   return store;

@@ -1,7 +1,15 @@
 import type { Delta } from '@rhizome/core';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { createViewStore, defineSchema, prop, type ReadOptions, type ViewStore } from '../src/index.ts';
+import {
+  createViewStore,
+  defineSchema,
+  prop,
+  type EntityDeltaChange,
+  type EntityResolver,
+  type ReadOptions,
+  type ViewStore,
+} from '../src/index.ts';
 import { CREATORS, deltaSetArbitrary, ENTITIES, ingestPlanArbitrary, propertyParameters, TRANSACTIONS } from './arbitraries.ts';
 
 const schema = defineSchema({
@@ -92,6 +100,43 @@ describe('convergence (property)', () => {
             }
             if (views.length > 0) expect(views[views.length - 1]).toEqual(scratch.resolve(schema, entityId));
             else expect(scratch.resolve(schema, entityId)).toEqual(initial);
+          }
+        },
+      ),
+      propertyParameters(100),
+    );
+  });
+
+  it('the visible and tombstone diffs given to an incremental entity resolver add up to a from-scratch read', () => {
+    const keys = (groups: ReadonlyMap<string, readonly Delta[]>) =>
+      [...groups].flatMap(([property, deltas]) => deltas.map((d) => `${property}:${d.id}`)).sort();
+    const follow = (previous: readonly string[], change: EntityDeltaChange) => {
+      const next = new Set(previous);
+      for (const key of keys(change.removed)) next.delete(key);
+      for (const key of keys(change.added)) next.add(key);
+      return [...next].sort();
+    };
+    // Knows the entity only through the diffs after its first resolution: a missed or spurious diff shows.
+    const follower: EntityResolver<{ visible: string[]; negated: string[] }> = {
+      name: 'diff-follower',
+      resolve: (input) => ({ visible: keys(input.properties), negated: keys(input.negatedDeltas!()) }),
+      update: (previous, change) => {
+        if (change.negated === undefined) throw new Error('a resolver that read tombstones gets their diff');
+        return { visible: follow(previous.visible, change), negated: follow(previous.negated, change.negated) };
+      },
+    };
+    const followed = defineSchema({ name: 'followed', properties: {}, entityResolver: follower });
+    fc.assert(
+      fc.property(
+        deltaSetArbitrary.chain((deltas) => fc.tuple(fc.constant(deltas), ingestPlanArbitrary(deltas))),
+        ([, plan]) => {
+          const store = createViewStore();
+          for (const batch of plan.batches) {
+            store.ingestMany(batch);
+            for (const entityId of SUBJECTS) {
+              // A per-read entity resolver is never cached: this is resolution from scratch.
+              expect(store.resolve(followed, entityId)).toEqual(store.view(entityId, { entityResolver: follower }));
+            }
           }
         },
       ),

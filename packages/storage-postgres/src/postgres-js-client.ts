@@ -1,0 +1,75 @@
+import { drizzle } from 'drizzle-orm/postgres-js';
+import { migrate } from 'drizzle-orm/postgres-js/migrator';
+import postgres from 'postgres';
+import { MIGRATIONS_FOLDER, MIGRATIONS_TABLE } from './migrations.ts';
+import type { SqlClient, SqlQueryable } from './sql-client.ts';
+
+export interface PostgresJsClientOptions {
+  /** A postgres:// URL, e.g. from DATABASE_URL. */
+  readonly url: string;
+  /**
+   * Keep the tables in this schema (created when missing) instead of `public`: several stores,
+   * or tests, can share one database.
+   */
+  readonly schema?: string;
+  /** Connections in the pool (default 10). */
+  readonly max?: number;
+  /**
+   * Use named prepared statements (default true): each of the store's few statements is then
+   * planned once per connection. Turn off behind a pooler in transaction mode (e.g. PgBouncer).
+   */
+  readonly prepare?: boolean;
+}
+
+type Sql = postgres.Sql;
+
+function wrap(sql: Pick<Sql, 'unsafe'>, prepare: boolean): SqlQueryable {
+  return {
+    async query<Row>(text: string, params: readonly unknown[] = []) {
+      const rows = await sql.unsafe(text, params as postgres.ParameterOrJSON<never>[], { prepare });
+      return rows as unknown as Row[];
+    },
+  };
+}
+
+/** A SqlClient over a postgres-js pool. */
+export function createPostgresJsClient(options: PostgresJsClientOptions): SqlClient {
+  const schema = options.schema;
+  const connection = schema === undefined ? {} : { connection: { search_path: schema } };
+  const sql = postgres(options.url, { max: options.max ?? 10, onnotice: () => {}, ...connection });
+  const prepare = options.prepare ?? true;
+  const base = wrap(sql, prepare);
+  return {
+    driver: 'postgres-js',
+    query: base.query,
+    async transaction(work) {
+      return (await sql.begin((tx) => work(wrap(tx, prepare)))) as Awaited<ReturnType<typeof work>>;
+    },
+    async migrate() {
+      // Nodes starting together would race to create the same tables: one connection of its own
+      // holds a session lock for the whole migration, and closing it releases the lock.
+      const migrator = postgres(options.url, { max: 1, onnotice: () => {}, ...connection });
+      try {
+        await migrator.unsafe('SELECT pg_advisory_lock(hashtext($1))', [
+          `rhizome:migrate:${schema ?? 'public'}`,
+        ]);
+        if (schema !== undefined)
+          await migrator.unsafe(`CREATE SCHEMA IF NOT EXISTS ${quoteIdentifier(schema)}`);
+        await migrate(drizzle(migrator), {
+          migrationsFolder: MIGRATIONS_FOLDER,
+          migrationsTable: MIGRATIONS_TABLE,
+          migrationsSchema: schema ?? 'public',
+        });
+      } finally {
+        await migrator.end({ timeout: 5 });
+      }
+    },
+    async close() {
+      await sql.end({ timeout: 5 });
+    },
+  };
+}
+
+export function quoteIdentifier(name: string): string {
+  return `"${name.replaceAll('"', '""')}"`;
+}

@@ -1,0 +1,18 @@
+/** What the store needs from a driver: run one parameterised statement. */
+export interface SqlQueryable {
+  query<Row = Record<string, unknown>>(text: string, params?: readonly unknown[]): Promise<Row[]>;
+}
+
+/**
+ * The seam between the store and a driver (PGlite or postgres-js). Queries are hand-written SQL
+ * over the drizzle schema's tables: the hot paths pass whole columns as arrays to `unnest`, which
+ * a query builder would expand into one parameter per value.
+ */
+export interface SqlClient extends SqlQueryable {
+  readonly driver: 'pglite' | 'postgres-js';
+  /** Runs `work` in one transaction: committed when it resolves, rolled back when it throws. */
+  transaction<T>(work: (tx: SqlQueryable) => Promise<T>): Promise<T>;
+  /** Applies the committed drizzle migrations that are not applied yet. */
+  migrate(): Promise<void>;
+  close(): Promise<void>;
+}

@@ -1,0 +1,83 @@
+import { mkdtemp, readdir, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { createSmallDeltas } from '@rhizome/testkit';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { openDeltaStore, openPostgresStore } from '../src/index.ts';
+import {
+  TEST_DATABASE_URL,
+  assertTestDatabaseReachable,
+  createTestSchemaName,
+  dropSchemas,
+} from './support/postgres.ts';
+
+describe('openDeltaStore picks the backend from DATABASE_URL', () => {
+  const schemas: string[] = [];
+  let dataDir: string;
+  beforeAll(async () => {
+    await assertTestDatabaseReachable();
+    dataDir = await mkdtemp(join(tmpdir(), 'rhizome-open-'));
+  });
+  afterAll(async () => {
+    await rm(dataDir, { recursive: true, force: true });
+    await dropSchemas(schemas);
+  });
+
+  it('uses PostgreSQL when DATABASE_URL is set', async () => {
+    const schema = createTestSchemaName();
+    schemas.push(schema);
+    const store = await openDeltaStore({ env: { DATABASE_URL: TEST_DATABASE_URL }, schema });
+    try {
+      await store.append(createSmallDeltas(3));
+      expect((await store.counts()).deltas).toBe(3);
+    } finally {
+      await store.close();
+    }
+  });
+
+  it('lets several nodes start on the same empty schema at once', async () => {
+    const schema = createTestSchemaName();
+    schemas.push(schema);
+    const stores = await Promise.all(
+      [1, 2, 3].map(() => openPostgresStore({ url: TEST_DATABASE_URL, schema, max: 1 })),
+    );
+    try {
+      await stores[0]!.append(createSmallDeltas(2));
+      for (const store of stores) expect((await store.counts()).deltas).toBe(2);
+    } finally {
+      await Promise.all(stores.map((store) => store.close()));
+    }
+  });
+
+  it('works without prepared statements, as behind a pooler in transaction mode', async () => {
+    const schema = createTestSchemaName();
+    schemas.push(schema);
+    const store = await openPostgresStore({
+      url: TEST_DATABASE_URL,
+      schema,
+      prepare: false,
+      max: 1,
+    });
+    try {
+      const deltas = createSmallDeltas(4, { entities: 2 });
+      expect((await store.append(deltas)).inserted).toHaveLength(4);
+      expect((await store.hyperview('entity-1')).map((row) => row.delta)).toEqual([
+        deltas[1],
+        deltas[3],
+      ]);
+    } finally {
+      await store.close();
+    }
+  });
+
+  it('uses PGlite in the data directory otherwise', async () => {
+    const store = await openDeltaStore({ env: { RHIZOME_DATA_DIR: join(dataDir, 'db') } });
+    try {
+      await store.append(createSmallDeltas(2));
+      expect((await store.counts()).deltas).toBe(2);
+    } finally {
+      await store.close();
+    }
+    expect(await readdir(join(dataDir, 'db'))).toContain('PG_VERSION');
+  });
+});

@@ -1,0 +1,135 @@
+import { compareDeltas, type Delta, type DeltaId } from '@rhizome/core';
+import { collectClosure } from './closure.ts';
+import { StorageError, StorageErrorCode } from './errors.ts';
+import { isEntityPointer, listReferencePointers, type IndexedPointer } from './pointers.ts';
+import { checkAsOf, checkIdCount, resolveCursor, resolvePageSize } from './query-options.ts';
+import type { DeltaStore, HyperviewRow, StoredDelta } from './types.ts';
+import { splitResult } from './split-result.ts';
+import { validateBatch } from './validate-batch.ts';
+
+export interface MemoryStoreOptions {
+  /** Clock for `receivedAt` (ms); tests pass a fake. Defaults to Date.now. */
+  readonly now?: () => number;
+}
+
+interface IndexEntry extends IndexedPointer {
+  readonly deltaId: DeltaId;
+}
+
+/**
+ * A DeltaStore held in process memory: the reference backend of the contract suite and the
+ * store for tests and throwaway nodes. Nothing survives the process.
+ */
+export function createMemoryStore(options: MemoryStoreOptions = {}): DeltaStore {
+  const now = options.now ?? Date.now;
+  const byId = new Map<DeltaId, StoredDelta>();
+  const log: StoredDelta[] = [];
+  const byTarget = new Map<string, IndexEntry[]>();
+  const entityRefs = new Map<string, number>();
+  let closed = false;
+
+  const open = (): void => {
+    if (closed) throw new StorageError(StorageErrorCode.Closed, 'the store is closed');
+  };
+  const deltaOf = (id: DeltaId): Delta => byId.get(id)!.delta;
+
+  const fetchReferencing = async (targetIds: readonly string[]): Promise<Delta[]> => {
+    const out: Delta[] = [];
+    for (const targetId of targetIds) {
+      for (const entry of byTarget.get(targetId) ?? []) out.push(deltaOf(entry.deltaId));
+    }
+    return out;
+  };
+
+  return {
+    async append(input) {
+      open();
+      const batch = validateBatch(input);
+      const receivedAt = now();
+      const inserted = new Set<DeltaId>();
+      for (const delta of batch.unique) {
+        if (byId.has(delta.id)) continue;
+        const stored: StoredDelta = Object.freeze({ seq: log.length + 1, receivedAt, delta });
+        byId.set(delta.id, stored);
+        log.push(stored);
+        inserted.add(delta.id);
+        for (const pointer of listReferencePointers(delta)) {
+          const entries = byTarget.get(pointer.targetId) ?? [];
+          entries.push({ ...pointer, deltaId: delta.id });
+          byTarget.set(pointer.targetId, entries);
+          if (isEntityPointer(pointer))
+            entityRefs.set(pointer.targetId, (entityRefs.get(pointer.targetId) ?? 0) + 1);
+        }
+      }
+      return splitResult(input, inserted);
+    },
+
+    async get(ids) {
+      open();
+      checkIdCount(ids, 'get()');
+      const out: Delta[] = [];
+      for (const id of new Set(ids)) {
+        const stored = byId.get(id);
+        if (stored !== undefined) out.push(stored.delta);
+      }
+      return out;
+    },
+
+    async hyperview(entityId, query = {}) {
+      open();
+      checkAsOf(query.asOf);
+      const rows: (HyperviewRow & { position: number })[] = [];
+      for (const entry of byTarget.get(entityId) ?? []) {
+        if (query.property !== undefined && entry.targetContext !== query.property) continue;
+        const delta = deltaOf(entry.deltaId);
+        if (query.asOf !== undefined && delta.timeCreated > query.asOf) continue;
+        rows.push({
+          property: entry.targetContext,
+          localContext: entry.localContext,
+          delta,
+          position: entry.position,
+        });
+      }
+      rows.sort((a, b) => compareDeltas(a.delta, b.delta) || a.position - b.position);
+      return rows.map(({ property, localContext, delta }) => ({ property, localContext, delta }));
+    },
+
+    async closure(entityIds, query = {}) {
+      open();
+      checkIdCount(entityIds, 'closure()');
+      checkAsOf(query.asOf);
+      return collectClosure(entityIds, fetchReferencing, query.asOf);
+    },
+
+    async changes(query = {}) {
+      open();
+      const after = resolveCursor(query.after);
+      const limit = resolvePageSize(query.limit);
+      // Sequence numbers here are dense from 1, so the log index is seq - 1.
+      const entries = log.slice(after, after + limit);
+      const cursor = entries.at(-1)?.seq ?? after;
+      return { entries, cursor, hasMore: log.length > cursor };
+    },
+
+    async entities(query = {}) {
+      open();
+      const limit = resolvePageSize(query.limit);
+      const prefix = query.prefix ?? '';
+      const after = query.after;
+      const ids = [...entityRefs.keys()]
+        .filter((id) => id.startsWith(prefix) && (after === undefined || id > after))
+        .sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
+      const page = ids.slice(0, limit);
+      return { entities: page, cursor: ids.length > limit ? page.at(-1)! : null };
+    },
+
+    async counts() {
+      open();
+      return { deltas: log.length, entities: entityRefs.size, lastSeq: log.length };
+    },
+
+    async close() {
+      closed = true;
+    },
+  };
+}

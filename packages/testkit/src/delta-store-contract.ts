@@ -1,0 +1,484 @@
+import { compareDeltas, hasValidId, type Delta } from '@rhizome/core';
+import {
+  StorageErrorCode,
+  isStorageError,
+  replayStore,
+  type DeltaStore,
+  type StoredDelta,
+} from '@rhizome/storage';
+import { afterEach, describe, expect, it } from 'vitest';
+import { createSmallDeltas, startDelta } from './fixtures.ts';
+
+/** What a backend hands the contract suite for one test. */
+export interface StoreUnderTest {
+  /** A fresh, empty store. */
+  readonly store: DeltaStore;
+  /** Opens the same data again after `store` was closed, as a restarted node would. */
+  readonly reopen?: () => Promise<DeltaStore>;
+}
+
+export type CreateStoreUnderTest = () => Promise<StoreUnderTest>;
+
+export interface DeltaStoreContractOptions {
+  /**
+   * Stores for the restart tests, which need `reopen`. Defaults to `createStore`. Backends that
+   * keep nothing across a restart (memory) pass `false` and the restart tests are not run.
+   */
+  readonly createRestartableStore?: CreateStoreUnderTest | false;
+}
+
+/** Expects `promise` to reject with a storage error of `code`; returns the error. */
+export async function expectStorageError(
+  promise: Promise<unknown>,
+  code: StorageErrorCode,
+): Promise<unknown> {
+  let caught: unknown;
+  try {
+    await promise;
+  } catch (error) {
+    caught = error;
+  }
+  expect(caught, `expected a ${code} error`).toBeDefined();
+  expect(isStorageError(caught) ? caught.code : caught).toBe(code);
+  return caught;
+}
+
+async function readAllChanges(store: DeltaStore, pageSize = 1_000): Promise<StoredDelta[]> {
+  const all: StoredDelta[] = [];
+  await replayStore(store, (entries) => void all.push(...entries), { pageSize });
+  return all;
+}
+
+const T = 1_700_000_000_000;
+
+/**
+ * The storage contract: the same tests for every DeltaStore backend. Call it inside a test file;
+ * `createStore` is called once per test and must return an empty store.
+ */
+export function describeDeltaStoreContract(
+  name: string,
+  createStore: CreateStoreUnderTest,
+  options: DeltaStoreContractOptions = {},
+): void {
+  const createRestartable = options.createRestartableStore ?? createStore;
+  describe(`DeltaStore contract: ${name}`, () => {
+    const open: DeltaStore[] = [];
+    const track = async (create: CreateStoreUnderTest): Promise<StoreUnderTest> => {
+      const subject = await create();
+      open.push(subject.store);
+      return subject;
+    };
+    const setup = (): Promise<StoreUnderTest> => track(createStore);
+    const fresh = async (): Promise<DeltaStore> => (await setup()).store;
+
+    afterEach(async () => {
+      await Promise.all(open.splice(0).map((store) => store.close()));
+    });
+
+    describe('append', () => {
+      it('stores a batch, reports which deltas were new and is idempotent by id', async () => {
+        const store = await fresh();
+        const [a, b, c] = createSmallDeltas(3);
+        expect(await store.append([a, b])).toEqual({ inserted: [a!.id, b!.id], duplicates: [] });
+        expect(await store.append([b, c, a])).toEqual({
+          inserted: [c!.id],
+          duplicates: [b!.id, a!.id],
+        });
+        expect(await store.counts()).toMatchObject({ deltas: 3, lastSeq: expect.any(Number) });
+      });
+
+      it('treats a delta repeated within one batch as a duplicate', async () => {
+        const store = await fresh();
+        const [a, b] = createSmallDeltas(2);
+        expect(await store.append([a, b, a])).toEqual({
+          inserted: [a!.id, b!.id],
+          duplicates: [a!.id],
+        });
+        expect((await store.counts()).deltas).toBe(2);
+      });
+
+      it('accepts an empty batch', async () => {
+        const store = await fresh();
+        expect(await store.append([])).toEqual({ inserted: [], duplicates: [] });
+      });
+
+      it('rejects the whole batch when one delta is invalid, before writing any of it', async () => {
+        const store = await fresh();
+        const [a, b] = createSmallDeltas(2);
+        const bad = { ...b!, pointers: [] };
+        const error = await expectStorageError(
+          store.append([a, bad]),
+          StorageErrorCode.InvalidInput,
+        );
+        expect((error as { path?: unknown[] }).path?.[0]).toBe(1);
+        const tampered = { ...b!, creator: 'mallory' };
+        const mismatch = await expectStorageError(
+          store.append([a, tampered]),
+          StorageErrorCode.InvalidInput,
+        );
+        expect((mismatch as { cause?: { code?: string } }).cause?.code).toBe('DELTA_ID_MISMATCH');
+        await expectStorageError(store.append([a, 'not a delta']), StorageErrorCode.InvalidInput);
+        expect(await store.counts()).toMatchObject({ deltas: 0, entities: 0 });
+        expect((await store.changes()).entries).toEqual([]);
+      });
+
+      it('rejects names holding U+0000, which PostgreSQL text cannot store', async () => {
+        const store = await fresh();
+        const delta = startDelta(T).set('bad\u0000id', { value: 1 }).build();
+        await expectStorageError(store.append([delta]), StorageErrorCode.InvalidInput);
+        // The same character inside a primitive value is fine: values live in the wire delta.
+        const ok = startDelta(T).set('ok', { value: 'a\u0000b' }).build();
+        expect((await store.append([ok])).inserted).toEqual([ok.id]);
+        expect(await store.get([ok.id])).toEqual([ok]);
+      });
+
+      it('stores a large batch in one call', async () => {
+        const store = await fresh();
+        const deltas = createSmallDeltas(3_000, { entities: 300 });
+        expect((await store.append(deltas)).inserted).toHaveLength(3_000);
+        expect(await store.counts()).toMatchObject({ deltas: 3_000, entities: 300 });
+      });
+
+      it('keeps concurrent, overlapping batches consistent', async () => {
+        const store = await fresh();
+        const deltas = createSmallDeltas(400, { entities: 40 });
+        const batches = [0, 1, 2, 3].map((k) => deltas.slice(k * 80, k * 80 + 160));
+        const results = await Promise.all(batches.map((batch) => store.append(batch)));
+        const inserted = results.flatMap((r) => r.inserted);
+        expect(new Set(inserted).size).toBe(inserted.length);
+        expect(inserted.length).toBe(400);
+        const feed = await readAllChanges(store, 97);
+        expect(feed.map((e) => e.delta.id).sort()).toEqual(deltas.map((d) => d.id).sort());
+        const seqs = feed.map((e) => e.seq);
+        expect(seqs).toEqual([...seqs].sort((x, y) => x - y));
+        expect(new Set(seqs).size).toBe(seqs.length);
+      });
+    });
+
+    describe('get', () => {
+      it('returns stored deltas in the order asked, once each, leaving unknown ids out', async () => {
+        const store = await fresh();
+        const [a, b, c] = createSmallDeltas(3);
+        await store.append([a, b]);
+        expect(await store.get([b!.id, c!.id, a!.id, b!.id])).toEqual([b, a]);
+        expect(await store.get([])).toEqual([]);
+      });
+
+      it('returns deltas exactly as written, ids still valid', async () => {
+        const store = await fresh();
+        const odd: Delta[] = [
+          startDelta(0).set('u', { text: 'héllo 🌱 \n "quoted" \\ back' }).build(),
+          startDelta(T)
+            .set('n', { big: 8_640_000_000_000_000, tiny: 5e-324, neg: -0.1, float: 0.1 + 0.2 })
+            .build(),
+          startDelta(T).set('x', { nothing: null, yes: true, no: false, empty: '' }).build(),
+          startDelta(8_640_000_000_000_000)
+            .relate({ entity: 'a', property: 'knows' }, { entity: 'b', property: 'knows' })
+            .build(),
+          startDelta(T).pointer({ localContext: 'plain', target: 'only a primitive' }).build(),
+        ];
+        // The signature is outside the hashed content, so the same id may carry one.
+        odd.push({
+          ...startDelta(T + 1)
+            .set('s', { v: 1 })
+            .build(),
+          signature: 'sig-v0',
+        });
+        await store.append(odd.slice(0, 2));
+        await store.append(odd.slice(1));
+        for (const delta of odd) {
+          const [back] = await store.get([delta.id]);
+          expect(back).toEqual(delta);
+          expect(hasValidId(back!)).toBe(true);
+        }
+      });
+    });
+
+    describe('hyperview', () => {
+      it('lists every pointer at an entity in delta order, with property and asOf filters', async () => {
+        const store = await fresh();
+        const late = startDelta(T + 30)
+          .set('alice', { name: 'Alicia' })
+          .build();
+        const early = startDelta(T + 10)
+          .set('alice', { name: 'Alice', age: 31 })
+          .build();
+        const friend = startDelta(T + 20)
+          .relate({ entity: 'alice', property: 'friends' }, { entity: 'bob', property: 'friends' })
+          .build();
+        const other = startDelta(T + 15)
+          .set('carol', { name: 'Carol' })
+          .build();
+        await store.append([late, other]);
+        await store.append([friend, early]);
+
+        const rows = await store.hyperview('alice');
+        expect(rows.map((r) => [r.delta.id, r.property, r.localContext])).toEqual([
+          [early.id, 'name', 'entity'],
+          [early.id, 'age', 'entity'],
+          [friend.id, 'friends', 'friends'],
+          [late.id, 'name', 'entity'],
+        ]);
+        expect(
+          (await store.hyperview('alice', { property: 'name' })).map((r) => r.delta.id),
+        ).toEqual([early.id, late.id]);
+        expect((await store.hyperview('alice', { asOf: T + 20 })).map((r) => r.delta.id)).toEqual([
+          early.id,
+          early.id,
+          friend.id,
+        ]);
+        expect(await store.hyperview('alice', { property: 'name', asOf: T + 9 })).toEqual([]);
+        expect((await store.hyperview('bob')).map((r) => r.delta)).toEqual([friend]);
+        expect(await store.hyperview('nobody')).toEqual([]);
+        // asOf far outside the range of timestamps still means "everything up to then".
+        expect(await store.hyperview('alice', { asOf: 1e300 })).toEqual(rows);
+        expect(await store.hyperview('alice', { asOf: -1e300 })).toEqual([]);
+        expect(await store.closure(['alice'], { asOf: 1e300 })).toEqual(
+          await store.closure(['alice']),
+        );
+      });
+
+      it('orders deltas created in the same millisecond by id', async () => {
+        const store = await fresh();
+        const same = [1, 2, 3, 4, 5].map((v) => startDelta(T).set('e', { v }).build());
+        await store.append([...same].reverse());
+        const expected = [...same].sort(compareDeltas).map((d) => d.id);
+        expect((await store.hyperview('e')).map((r) => r.delta.id)).toEqual(expected);
+      });
+    });
+
+    describe('closure', () => {
+      it('holds the entity deltas, their negations transitively and whole transactions', async () => {
+        const store = await fresh();
+        const name = startDelta(T + 1)
+          .set('alice', { name: 'Alice' })
+          .build();
+        const undo = startDelta(T + 2)
+          .negate(name.id)
+          .build();
+        const redo = startDelta(T + 3)
+          .negate(undo.id)
+          .build();
+        const declare = startDelta(T + 4)
+          .declareTransaction('tx-1', 2)
+          .build();
+        const memberA = startDelta(T + 5)
+          .set('alice', { age: 31 })
+          .inTransaction('tx-1')
+          .build();
+        const memberB = startDelta(T + 6)
+          .set('bob', { age: 40 })
+          .inTransaction('tx-1')
+          .build();
+        const undoB = startDelta(T + 7)
+          .negate(memberB.id)
+          .build();
+        const bobOnly = startDelta(T + 8)
+          .set('bob', { name: 'Bob' })
+          .build();
+        const unrelated = startDelta(T + 9)
+          .set('carol', { name: 'Carol' })
+          .build();
+        const all = [name, undo, redo, declare, memberA, memberB, undoB, bobOnly, unrelated];
+        await store.append([...all].reverse());
+
+        const closure = await store.closure(['alice']);
+        expect(closure.map((d) => d.id)).toEqual(
+          [name, undo, redo, declare, memberA, memberB, undoB].map((d) => d.id),
+        );
+        expect(closure).toEqual([name, undo, redo, declare, memberA, memberB, undoB]);
+
+        const asOf = await store.closure(['alice'], { asOf: T + 5 });
+        expect(asOf.map((d) => d.id)).toEqual(
+          [name, undo, redo, declare, memberA].map((d) => d.id),
+        );
+
+        const both = await store.closure(['carol', 'alice', 'carol']);
+        expect(both.map((d) => d.id)).toEqual([...closure, unrelated].map((d) => d.id));
+        expect(await store.closure(['nobody'])).toEqual([]);
+        expect(await store.closure([])).toEqual([]);
+      });
+    });
+
+    describe('changes feed', () => {
+      it('pages through every delta once, in increasing sequence order, resuming from a cursor', async () => {
+        const store = await fresh();
+        const deltas = createSmallDeltas(25, { entities: 5 });
+        const before = Date.now();
+        await store.append(deltas.slice(0, 10));
+        await store.append(deltas.slice(5, 20));
+
+        const first = await store.changes({ limit: 8 });
+        expect(first.entries).toHaveLength(8);
+        expect(first.hasMore).toBe(true);
+        const rest = await store.changes({ after: first.cursor, limit: 100 });
+        expect(rest.entries).toHaveLength(12);
+        expect(rest.hasMore).toBe(false);
+        const feed = [...first.entries, ...rest.entries];
+        expect(feed.map((e) => e.delta)).toEqual(deltas.slice(0, 20));
+        for (let i = 1; i < feed.length; i++)
+          expect(feed[i]!.seq).toBeGreaterThan(feed[i - 1]!.seq);
+        expect(feed[0]!.seq).toBeGreaterThan(0);
+        for (const entry of feed) {
+          expect(entry.receivedAt).toBeGreaterThanOrEqual(before - 60_000);
+          expect(entry.receivedAt).toBeLessThanOrEqual(Date.now() + 60_000);
+        }
+
+        const idle = await store.changes({ after: rest.cursor });
+        expect(idle).toEqual({ entries: [], cursor: rest.cursor, hasMore: false });
+        await store.append(deltas.slice(15));
+        const more = await store.changes({ after: rest.cursor });
+        expect(more.entries.map((e) => e.delta)).toEqual(deltas.slice(20));
+        expect((await store.counts()).lastSeq).toBe(more.cursor);
+      });
+
+      it('rejects a bad cursor or page size', async () => {
+        const store = await fresh();
+        await expectStorageError(store.changes({ after: -1 }), StorageErrorCode.InvalidInput);
+        await expectStorageError(store.changes({ limit: 0 }), StorageErrorCode.InvalidInput);
+        await expectStorageError(store.entities({ limit: 1.5 }), StorageErrorCode.InvalidInput);
+      });
+    });
+
+    describe('entities and counts', () => {
+      it('lists referenced entities by prefix and cursor, leaving negation targets out', async () => {
+        const store = await fresh();
+        const deltas = [
+          startDelta(T).set('user:bob', { name: 'Bob' }).build(),
+          startDelta(T).set('user:alice', { name: 'Alice' }).build(),
+          startDelta(T).set('post:1', { title: 'Hi' }).build(),
+          startDelta(T)
+            .relate(
+              { entity: 'user:alice', property: 'wrote' },
+              { entity: 'post:2', property: 'author' },
+            )
+            .build(),
+          startDelta(T).set('user:carol', { name: 'Carol' }).build(),
+        ];
+        await store.append(deltas);
+        await store.append([
+          startDelta(T + 1)
+            .negate(deltas[0]!.id)
+            .build(),
+        ]);
+
+        const all = await store.entities();
+        expect(all).toEqual({
+          entities: ['post:1', 'post:2', 'user:alice', 'user:bob', 'user:carol'],
+          cursor: null,
+        });
+        const page1 = await store.entities({ prefix: 'user:', limit: 2 });
+        expect(page1).toEqual({ entities: ['user:alice', 'user:bob'], cursor: 'user:bob' });
+        const page2 = await store.entities({ prefix: 'user:', limit: 2, after: page1.cursor! });
+        expect(page2).toEqual({ entities: ['user:carol'], cursor: null });
+        expect(await store.entities({ prefix: 'nothing' })).toEqual({ entities: [], cursor: null });
+        expect(await store.counts()).toEqual({
+          deltas: 6,
+          entities: 5,
+          lastSeq: expect.any(Number),
+        });
+      });
+
+      it('counts an empty store as zero', async () => {
+        const store = await fresh();
+        expect(await store.counts()).toEqual({ deltas: 0, entities: 0, lastSeq: 0 });
+      });
+    });
+
+    describe('close', () => {
+      it('refuses every call after close with STORAGE_CLOSED, and closing twice is fine', async () => {
+        const store = await fresh();
+        await store.close();
+        await store.close();
+        await expectStorageError(store.append([]), StorageErrorCode.Closed);
+        await expectStorageError(store.get([]), StorageErrorCode.Closed);
+        await expectStorageError(store.hyperview('x'), StorageErrorCode.Closed);
+        await expectStorageError(store.closure(['x']), StorageErrorCode.Closed);
+        await expectStorageError(store.changes(), StorageErrorCode.Closed);
+        await expectStorageError(store.entities(), StorageErrorCode.Closed);
+        await expectStorageError(store.counts(), StorageErrorCode.Closed);
+      });
+    });
+
+    if (createRestartable !== false)
+      describe('restart', () => {
+        const setupRestartable = async (): Promise<
+          StoreUnderTest & { reopen: () => Promise<DeltaStore> }
+        > => {
+          const subject = await track(createRestartable);
+          if (subject.reopen === undefined)
+            throw new Error(`${name}: the restartable store has no reopen()`);
+          return subject as StoreUnderTest & { reopen: () => Promise<DeltaStore> };
+        };
+
+        it('keeps everything ingested across close and reopen, and keeps counting sequence numbers up', async () => {
+          const subject = await setupRestartable();
+          const deltas = createSmallDeltas(60, { entities: 6 });
+          await subject.store.append(deltas.slice(0, 40));
+          const before = await readAllChanges(subject.store);
+          const countsBefore = await subject.store.counts();
+          await subject.store.close();
+
+          const reopened = await subject.reopen();
+          open.push(reopened);
+          expect(await readAllChanges(reopened)).toEqual(before);
+          expect(await reopened.counts()).toEqual(countsBefore);
+          expect((await reopened.append(deltas.slice(30))).inserted).toEqual(
+            deltas.slice(40).map((d) => d.id),
+          );
+          const after = await readAllChanges(reopened);
+          expect(after.map((e) => e.delta)).toEqual(deltas);
+          expect(after[40]!.seq).toBeGreaterThan(countsBefore.lastSeq);
+        });
+
+        it('lets a node rebuild its view state from storage after a restart', async () => {
+          const subject = await setupRestartable();
+          const deltas = [
+            ...createSmallDeltas(30, { entities: 3 }),
+            startDelta(T + 100)
+              .set('entity-0', { value: 'last' })
+              .build(),
+          ];
+          await subject.store.append(deltas);
+          const live = buildLatestValues(deltas);
+          await subject.store.close();
+
+          const reopened = await subject.reopen();
+          open.push(reopened);
+          const rebuilt: Delta[] = [];
+          const checkpoint = await replayStore(
+            reopened,
+            (entries) => void rebuilt.push(...entries.map((e) => e.delta)),
+            {
+              pageSize: 7,
+            },
+          );
+          expect(checkpoint).toBe((await reopened.counts()).lastSeq);
+          expect(buildLatestValues(rebuilt)).toEqual(live);
+          expect(live.get('entity-0')).toBe('last');
+        });
+      });
+  });
+}
+
+/** A toy view: the latest `value` of every entity, by delta order. Enough to compare rebuilds. */
+function buildLatestValues(deltas: readonly Delta[]): Map<string, unknown> {
+  const latest = new Map<string, { delta: Delta; value: unknown }>();
+  for (const delta of deltas) {
+    const value = delta.pointers.find((p) => p.localContext === 'value')?.target;
+    for (const pointer of delta.pointers) {
+      if (
+        pointer.localContext !== 'entity' ||
+        typeof pointer.target !== 'object' ||
+        pointer.target === null
+      )
+        continue;
+      const current = latest.get(pointer.target.id);
+      if (current === undefined || compareDeltas(current.delta, delta) < 0)
+        latest.set(pointer.target.id, { delta, value });
+    }
+  }
+  return new Map(
+    [...latest].sort(([a], [b]) => (a < b ? -1 : 1)).map(([id, { value }]) => [id, value] as const),
+  );
+}

@@ -1,0 +1,45 @@
+import { defaultReconcileOptions, type ReconcileOptions } from './reconcile.ts';
+
+/** Tunables of a session. Defaults suit a WebSocket between datacentres; tests shrink the timers. */
+export interface SyncLimits {
+  /** Byte budget of one encoded delta batch. */
+  readonly maxBatchBytes: number;
+  /** Deltas in one batch. */
+  readonly maxBatchDeltas: number;
+  /** Largest inbound frame accepted. */
+  readonly maxFrameBytes: number;
+  /** Batches the peer may have in flight towards this node (the credit window). */
+  readonly window: number;
+  /** Invalid frames or batches tolerated before the peer is disconnected. */
+  readonly maxStrikes: number;
+  /** Inbound messages waiting to be processed before the peer counts as flooding. */
+  readonly maxInboundQueue: number;
+  /** Ids the peer may have asked for (want) and not yet received. */
+  readonly maxPendingIds: number;
+  /** Out-of-order frames held while waiting for a missing one. */
+  readonly reorderWindow: number;
+  /** How long a gap in frame numbers may stay open before the link counts as lossy. */
+  readonly gapTimeoutMs: number;
+  /** Interval of liveness pings; a ping unanswered by the next one closes the link. */
+  readonly pingIntervalMs: number;
+  readonly handshakeTimeoutMs: number;
+  /** Idle time after which a feed position moved only by the peer's own deltas is sent anyway. */
+  readonly idleAdvanceMs: number;
+  readonly reconcile: ReconcileOptions;
+}
+
+export const defaultSyncLimits: SyncLimits = {
+  maxBatchBytes: 256 * 1024,
+  maxBatchDeltas: 512,
+  maxFrameBytes: 4 * 1024 * 1024,
+  window: 4,
+  maxStrikes: 3,
+  maxInboundQueue: 1024,
+  maxPendingIds: 262_144,
+  reorderWindow: 256,
+  gapTimeoutMs: 2_000,
+  pingIntervalMs: 15_000,
+  handshakeTimeoutMs: 10_000,
+  idleAdvanceMs: 1_000,
+  reconcile: defaultReconcileOptions,
+};

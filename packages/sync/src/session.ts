@@ -1,0 +1,761 @@
+import { DELTA_ID_LENGTH, isRhizomeError, type Clock, type Delta } from '@rhizome/core';
+import { computeAuthProof, createNonce, isSameProof } from './auth.ts';
+import type { Channel } from './channel.ts';
+import { createBatchEncoder, decodeBatch, type BatchEncoder, type EncodedBatch } from './codec.ts';
+import { createSyncError, SyncErrorCode, type SyncError } from './errors.ts';
+import { createIdSnapshot, type IdSnapshot } from './fingerprint.ts';
+import { computeFilterKey, listNegatedIds, matchesFilter, type DeltaFilter } from './filter.ts';
+import { createFrameOrder } from './frame-order.ts';
+import type { SyncLimits } from './limits.ts';
+import {
+  decodeFrame,
+  encodeFrame,
+  PROTOCOL_VERSION,
+  type Hello,
+  type Message,
+  type OutboundMessage,
+  type Range,
+} from './messages.ts';
+import { answerReconciliation, ID_PREFIX_LENGTH, startReconciliation } from './reconcile.ts';
+import type { Scheduler } from './scheduler.ts';
+import type { SyncStore } from './store.ts';
+import { countUtf8Bytes } from './utf8.ts';
+
+/** What a session needs from the node that owns it. */
+export interface SessionContext {
+  readonly nodeId: string;
+  readonly store: SyncStore;
+  readonly scheduler: Scheduler;
+  readonly limits: SyncLimits;
+  readonly clock?: Clock;
+  /**
+   * The secret shared with a peer. When set, every peer must prove it knows its secret before the
+   * link opens, and a peer without one is refused; when absent, no proof is asked.
+   */
+  readonly secretFor?: (peerNodeId: string) => string | undefined | Promise<string | undefined>;
+  /** Addresses to tell the peer about (peer exchange). */
+  addresses(): readonly string[];
+  /** The local feed head as last known (for the `head` field of batches). */
+  localHead(): number;
+  learnAddresses(addresses: readonly string[], from: string): void;
+}
+
+export interface SessionOptions {
+  /** The peer's address, when this node dialled it (for the peer list). */
+  readonly address?: string;
+  /** Pull only deltas matching this from the peer (plus their negations, transitively). */
+  readonly filter?: DeltaFilter;
+}
+
+export type SessionState = 'handshaking' | 'open' | 'closed';
+/** Where this node is in pulling the peer's data. */
+export type PullPhase = 'waiting' | 'reconciling' | 'streaming';
+
+export interface PeerIdentity {
+  readonly nodeId: string;
+  readonly feedId: string;
+  /** The peer's feed head when it said hello. */
+  readonly head: number;
+}
+
+export interface SessionStats {
+  framesSent: number;
+  framesReceived: number;
+  bytesSent: number;
+  bytesReceived: number;
+  duplicateFrames: number;
+  batchesSent: number;
+  deltasSent: number;
+  batchesReceived: number;
+  deltasReceived: number;
+  /** Received deltas that were new to the store. */
+  deltasStored: number;
+  rejectedBatches: number;
+  strikes: number;
+  reconciliations: number;
+}
+
+export interface SessionSnapshot {
+  readonly state: SessionState;
+  readonly peer: PeerIdentity | undefined;
+  readonly address: string | undefined;
+  readonly pull: PullPhase;
+  /** Last position of the peer's feed this node has stored. */
+  readonly cursor: number | undefined;
+  /** The peer's feed head as last reported (hello, then every batch). */
+  readonly remoteHead: number | undefined;
+  /** Batches this node may still send before the peer grants more. */
+  readonly credit: number;
+  /** Ids queued to send (reconciliation and wants); deltas themselves are read on demand. */
+  readonly queuedIds: number;
+  readonly lastError: { readonly code: string; readonly message: string } | undefined;
+  readonly stats: Readonly<SessionStats>;
+}
+
+export interface Session {
+  snapshot(): SessionSnapshot;
+  /** Local deltas were appended: resume pushing if the peer has credit. */
+  wake(): void;
+  close(reason?: string): void;
+  onClosed(listener: (reason: string) => void): void;
+}
+
+const STRIKE_CODES = new Set<string>([
+  SyncErrorCode.FrameInvalid,
+  SyncErrorCode.FrameTooLarge,
+  SyncErrorCode.BatchInvalid,
+  SyncErrorCode.BatchRejected,
+]);
+
+const WANT_CHUNK = 1024;
+const MAX_CREDIT = 65_536;
+
+/**
+ * One link's state machine. Both ends run the same code:
+ *
+ *   handshaking ──hello ok (and auth, with secrets)──▶ open ──error/close/timeout──▶ closed
+ *
+ * Once open, each end independently serves the other's pull (streams its feed from the peer's
+ * cursor, only while it holds credit) and pulls the peer's feed (from its persisted cursor, or
+ * after set reconciliation when it has none). Inbound messages are handled strictly one at a time,
+ * in frame order.
+ */
+export function createSession(context: SessionContext, channel: Channel, options: SessionOptions = {}): Session {
+  const { store, scheduler, limits } = context;
+  const stats: SessionStats = {
+    framesSent: 0,
+    framesReceived: 0,
+    bytesSent: 0,
+    bytesReceived: 0,
+    duplicateFrames: 0,
+    batchesSent: 0,
+    deltasSent: 0,
+    batchesReceived: 0,
+    deltasReceived: 0,
+    deltasStored: 0,
+    rejectedBatches: 0,
+    strikes: 0,
+    reconciliations: 0,
+  };
+  let state: SessionState = 'handshaking';
+  let peer: PeerIdentity | undefined;
+  let lastError: { code: string; message: string } | undefined;
+  const closedListeners: ((reason: string) => void)[] = [];
+  const cancels = new Set<() => void>();
+
+  // Frame ordering.
+  let sentFrames = 0;
+  const order = createFrameOrder<Message | null>();
+  let cancelGapTimer: (() => void) | undefined;
+  let chain: Promise<void> = Promise.resolve();
+  let queued = 0;
+
+  // Serving the peer's pull.
+  let credit = 0;
+  let position: number | undefined;
+  let extras: string[] = [];
+  let pumping = false;
+  let pumpAgain = false;
+  // Ids taken off `extras` whose batch is not sent yet.
+  let takingExtras = false;
+  // The feed position the peer has been told about, and the pending idle update of it.
+  let sentSeq = 0;
+  let cancelAdvance: (() => void) | undefined;
+  // What the peer asked to receive, and deltas known to pass it (a pass never reverts).
+  let peerFilter: DeltaFilter | undefined;
+  const passing = new Set<string>();
+  // Negations already sent ahead of their place in the feed (bounded like `passing`).
+  const sentNegations = new Set<string>();
+  const filterKey = computeFilterKey(options.filter);
+
+  // Pulling from the peer.
+  let granted = 0;
+  let pull: PullPhase = 'waiting';
+  let cursor: number | undefined;
+  let persisted: number | undefined;
+  let remoteHead: number | undefined;
+  let needReconcile = false;
+  let peerSubscribed = false;
+  let snapshot: IdSnapshot | undefined;
+  const wants = new Set<string>();
+  let sentDone = false;
+  const drainWaiters: (() => void)[] = [];
+
+  let awaitingPong: number | undefined;
+  let pingNonce = 0;
+  const nonce = createNonce();
+  let peerHello: Hello | undefined;
+  let expectedProof: string | undefined;
+
+  const timer = (delayMs: number, task: () => void): (() => void) => {
+    const cancel = scheduler.schedule(delayMs, () => {
+      cancels.delete(cancel);
+      task();
+    });
+    cancels.add(cancel);
+    return () => {
+      cancels.delete(cancel);
+      cancel();
+    };
+  };
+
+  const send = (message: OutboundMessage): void => {
+    if (state === 'closed') return;
+    transmit(encodeFrame({ ...message, n: ++sentFrames } as Message));
+  };
+
+  const transmit = (frame: string): void => {
+    stats.framesSent++;
+    stats.bytesSent += countUtf8Bytes(frame);
+    try {
+      channel.send(frame);
+    } catch (error) {
+      shutdown(SyncErrorCode.Closed, error);
+    }
+  };
+
+  const shutdown = (reason: string, cause?: unknown): void => {
+    if (state === 'closed') return;
+    state = 'closed';
+    if (lastError === undefined && reason !== SyncErrorCode.Closed) {
+      lastError = { code: reason, message: cause instanceof Error ? cause.message : reason };
+    }
+    for (const cancel of [...cancels]) cancel();
+    cancels.clear();
+    try {
+      channel.close(reason);
+    } catch {
+      // Already closed underneath; nothing left to release.
+    }
+    for (const listener of closedListeners.splice(0)) listener(reason);
+  };
+
+  /** Tells the peer why, then closes. */
+  const fail = (error: SyncError): void => {
+    if (state === 'closed') return;
+    lastError = { code: error.code, message: error.message };
+    send({
+      t: 'error',
+      code: error.code,
+      message: error.message,
+      fatal: true,
+      ...(error.details === undefined ? {} : { details: error.details }),
+    });
+    shutdown(error.code, error);
+  };
+
+  const strike = (error: SyncError): void => {
+    stats.strikes++;
+    lastError = { code: error.code, message: error.message };
+    if (stats.strikes >= limits.maxStrikes) {
+      fail(createSyncError(SyncErrorCode.TooManyErrors, `disconnected after ${stats.strikes} invalid frames or batches; last: ${error.message}`));
+      return;
+    }
+    send({
+      t: 'error',
+      code: error.code,
+      message: error.message,
+      fatal: false,
+      ...(error.details === undefined ? {} : { details: error.details }),
+    });
+  };
+
+  const handleFailure = (error: unknown): void => {
+    if (isRhizomeError(error) && STRIKE_CODES.has(error.code)) strike(error as SyncError);
+    else if (isRhizomeError(error) && error.code.startsWith('SYNC_')) fail(error as SyncError);
+    else fail(createSyncError(SyncErrorCode.StoreFailed, `local failure: ${error instanceof Error ? error.message : String(error)}`, { cause: error }));
+  };
+
+  // ── inbound ────────────────────────────────────────────────────────────────────────────────
+
+  const enqueue = (message: Message | null): void => {
+    if (message === null) return;
+    // Credit is charged on arrival, not when handled, so batches waiting behind a slow store
+    // count too: a peer can never have more than `window` batches queued here.
+    if (message.t === 'batch') {
+      if (granted <= 0) {
+        fail(createSyncError(SyncErrorCode.FlowControlViolation, 'batch sent without credit'));
+        return;
+      }
+      granted--;
+    }
+    if (++queued > limits.maxInboundQueue) {
+      fail(createSyncError(SyncErrorCode.FlowControlViolation, `more than ${limits.maxInboundQueue} messages waiting`));
+      return;
+    }
+    chain = chain
+      .then(() => (state === 'closed' ? undefined : handle(message)))
+      .catch(handleFailure)
+      .finally(() => {
+        queued--;
+      });
+  };
+
+  const accept = (n: number, message: Message | null): void => {
+    const ready = order.accept(n, message);
+    if (ready === 'duplicate') {
+      stats.duplicateFrames++;
+      return;
+    }
+    for (const next of ready) enqueue(next);
+    if (order.held > limits.reorderWindow) {
+      fail(createSyncError(SyncErrorCode.SequenceGap, `frame ${order.expected} missing with ${order.held} frames held`));
+    } else if (order.held === 0) {
+      cancelGapTimer?.();
+      cancelGapTimer = undefined;
+    } else if (cancelGapTimer === undefined) {
+      cancelGapTimer = timer(limits.gapTimeoutMs, () => {
+        cancelGapTimer = undefined;
+        if (order.held > 0) fail(createSyncError(SyncErrorCode.SequenceGap, `frame ${order.expected} never arrived`));
+      });
+    }
+  };
+
+  const receive = (frame: string): void => {
+    if (state === 'closed') return;
+    stats.framesReceived++;
+    stats.bytesReceived += countUtf8Bytes(frame);
+    let message: Message;
+    try {
+      message = decodeFrame(frame, limits.maxFrameBytes);
+    } catch (error) {
+      const details = isRhizomeError(error) ? (error.details as { n?: number } | undefined) : undefined;
+      // A bad frame still uses up its number, so it does not look like a gap afterwards.
+      accept(details?.n ?? order.expected, null);
+      handleFailure(error);
+      return;
+    }
+    accept(message.n, message);
+  };
+
+  const handle = async (message: Message): Promise<void> => {
+    if (state === 'handshaking' && message.t !== 'hello' && message.t !== 'auth') {
+      if (message.t === 'error') return onError(message);
+      if (expectedProof !== undefined) throw createSyncError(SyncErrorCode.AuthFailed, `"${message.t}" instead of auth`);
+      throw createSyncError(SyncErrorCode.ProtocolViolation, `"${message.t}" before hello`);
+    }
+    switch (message.t) {
+      case 'hello':
+        return onHello(message);
+      case 'auth':
+        return onAuth(message.proof);
+      case 'error':
+        return onError(message);
+      case 'credit':
+        credit += message.grant;
+        // The peer picks its own window; this only stops a counter from growing without bound.
+        if (credit > MAX_CREDIT) {
+          throw createSyncError(SyncErrorCode.FlowControlViolation, `credit of ${credit} batches is implausible`);
+        }
+        void pump();
+        return;
+      case 'subscribe':
+        return onSubscribe(message.from);
+      case 'batch':
+        if (message.head !== undefined) remoteHead = Math.max(remoteHead ?? 0, message.head);
+        return onBatch(message.d, message.seq);
+      case 'want':
+        return onWant(message.ids);
+      case 'reconcile':
+        return onReconcile(message.ranges);
+      case 'ping':
+        send({ t: 'pong', nonce: message.nonce });
+        return;
+      case 'pong':
+        if (message.nonce === awaitingPong) awaitingPong = undefined;
+        return;
+      case 'peers':
+        context.learnAddresses(message.addresses, peer!.nodeId);
+        return;
+    }
+  };
+
+  const onWant = async (requested: readonly string[]): Promise<void> => {
+    if (extras.length + requested.length > limits.maxPendingIds) {
+      throw createSyncError(SyncErrorCode.FlowControlViolation, `more than ${limits.maxPendingIds} ids requested`);
+    }
+    for (const id of requested) {
+      if (id.length === DELTA_ID_LENGTH) extras.push(id);
+      // '~' sorts after every base64url character, so this bounds exactly the ids with the prefix.
+      else extras.push(...(await store.listIds(id, `${id}~`)));
+    }
+    void pump();
+  };
+
+  const onError = (message: Extract<Message, { t: 'error' }>): void => {
+    lastError = { code: message.code, message: `peer: ${message.message}` };
+    if (message.fatal) shutdown(message.code);
+  };
+
+  const onHello = async (hello: Hello): Promise<void> => {
+    if (state !== 'handshaking') throw createSyncError(SyncErrorCode.ProtocolViolation, 'second hello');
+    if (hello.protocol !== PROTOCOL_VERSION) {
+      throw createSyncError(
+        SyncErrorCode.ProtocolVersionUnsupported,
+        `peer speaks sync protocol ${hello.protocol}; this node speaks ${PROTOCOL_VERSION}`,
+        { details: { supported: [PROTOCOL_VERSION] } },
+      );
+    }
+    if (hello.node === context.nodeId) throw createSyncError(SyncErrorCode.SelfConnection, 'a node connected to itself');
+    if (hello.filter !== undefined && store.negationsOf === undefined) {
+      throw createSyncError(SyncErrorCode.FilterUnsupported, 'this node\'s store cannot serve filtered links');
+    }
+    peerHello = hello;
+    if (context.secretFor !== undefined) {
+      const secret = await context.secretFor(hello.node);
+      if (secret === undefined) throw createSyncError(SyncErrorCode.AuthFailed, `no shared secret for ${hello.node}`);
+      send({ t: 'auth', proof: computeAuthProof(secret, hello.nonce, context.nodeId) });
+      // Open only once the peer has proved the same secret against our nonce.
+      expectedProof = computeAuthProof(secret, nonce, hello.node);
+      return;
+    }
+    await open(hello);
+  };
+
+  const onAuth = async (proof: string): Promise<void> => {
+    // A peer may prove itself to a node that asks for no proof; that is not an error.
+    if (expectedProof === undefined) return;
+    if (state !== 'handshaking' || peerHello === undefined) throw createSyncError(SyncErrorCode.ProtocolViolation, 'auth before hello');
+    if (!isSameProof(proof, expectedProof)) throw createSyncError(SyncErrorCode.AuthFailed, `${peerHello.node} does not know the shared secret`);
+    expectedProof = undefined;
+    await open(peerHello);
+  };
+
+  const open = async (hello: Hello): Promise<void> => {
+    peer = { nodeId: hello.node, feedId: hello.feed.id, head: hello.feed.head };
+    remoteHead = Math.max(remoteHead ?? 0, hello.feed.head);
+    state = 'open';
+    schedulePing();
+    granted += limits.window;
+    send({ t: 'credit', grant: limits.window });
+    const addresses = context.addresses();
+    if (addresses.length > 0) send({ t: 'peers', addresses: addresses.slice(0, 64) });
+
+    peerFilter = hello.filter;
+    const saved = await store.getCursor(peer.nodeId);
+    if (saved !== undefined && saved.feedId === peer.feedId && (saved.filter ?? '') === filterKey) {
+      startStreaming(saved.seq);
+      persisted = saved.seq;
+    } else if (peer.head === 0 || (await store.head()) === 0) {
+      // Nothing on one side: a plain pull from the start re-sends nothing.
+      startStreaming(0);
+    } else if (options.filter !== undefined || peerFilter !== undefined) {
+      // Reconciliation compares whole id sets, which a filtered side does not hold; a filtered
+      // link pulls its (filtered) feed from the start instead.
+      startStreaming(0);
+    } else {
+      needReconcile = true;
+      pull = 'reconciling';
+      send({ t: 'subscribe' });
+    }
+  };
+
+  const startStreaming = (from: number): void => {
+    pull = 'streaming';
+    cursor = Math.max(cursor ?? 0, from);
+    send({ t: 'subscribe', from });
+  };
+
+  const onSubscribe = async (from: number | undefined): Promise<void> => {
+    const first = !peerSubscribed;
+    peerSubscribed = true;
+    if (from !== undefined) {
+      position = from;
+      sentSeq = from;
+      void pump();
+    }
+    // One conversation settles both sides; when both lack a cursor the smaller node id leads.
+    const peerNeeds = from === undefined;
+    if (first && needReconcile && (!peerNeeds || context.nodeId < peer!.nodeId)) {
+      stats.reconciliations++;
+      snapshot = createIdSnapshot(await store.listIds());
+      send({ t: 'reconcile', ranges: startReconciliation(snapshot, limits.reconcile) });
+    }
+  };
+
+  /**
+   * The conversation ends with an empty reconcile in each direction, each sent only once all
+   * deltas its sender queued for the peer have gone out. Frames are ordered, so a side that
+   * receives the empty message holds every delta pushed to it (what it asked for is tracked in
+   * `wants`), and only then may it trust the peer's head as its cursor.
+   */
+  const onReconcile = async (ranges: readonly Range[]): Promise<void> => {
+    if (ranges.length === 0) {
+      if (!sentDone) afterExtrasSent(() => send({ t: 'reconcile', ranges: [] }));
+      sentDone = false;
+      return finishReconciliation();
+    }
+    if (snapshot === undefined) {
+      stats.reconciliations++;
+      snapshot = createIdSnapshot(await store.listIds());
+    }
+    const step = answerReconciliation(snapshot, ranges, limits.reconcile);
+    if (extras.length + step.theyLack.length > limits.maxPendingIds) {
+      throw createSyncError(SyncErrorCode.FlowControlViolation, 'reconciliation found more differences than this node queues');
+    }
+    extras.push(...step.theyLack);
+    for (const id of step.weLack) wants.add(id);
+    for (let i = 0; i < step.weLack.length; i += WANT_CHUNK) {
+      send({ t: 'want', ids: step.weLack.slice(i, i + WANT_CHUNK) });
+    }
+    if (step.ranges.length > 0) send({ t: 'reconcile', ranges: step.ranges });
+    else {
+      sentDone = true;
+      afterExtrasSent(() => send({ t: 'reconcile', ranges: [] }));
+    }
+    void pump();
+  };
+
+  const afterExtrasSent = (task: () => void): void => {
+    drainWaiters.push(task);
+    checkDrained();
+  };
+
+  const checkDrained = (): void => {
+    if (extras.length > 0 || takingExtras || state !== 'open') return;
+    for (const task of drainWaiters.splice(0)) task();
+  };
+
+  const finishReconciliation = async (): Promise<void> => {
+    snapshot = undefined;
+    if (!needReconcile) return;
+    needReconcile = false;
+    // Everything up to the peer's head at hello was covered by the conversation; wanted deltas
+    // still in flight hold back the cursor until they are stored (see persistCursor).
+    startStreaming(peer!.head);
+    await persistCursor();
+  };
+
+  const persistCursor = async (): Promise<void> => {
+    if (pull !== 'streaming' || wants.size > 0 || cursor === undefined) return;
+    if (persisted !== undefined && cursor <= persisted) return;
+    const seq = cursor;
+    await store.setCursor(peer!.nodeId, filterKey === '' ? { feedId: peer!.feedId, seq } : { feedId: peer!.feedId, seq, filter: filterKey });
+    persisted = Math.max(persisted ?? 0, seq);
+  };
+
+  const onBatch = async (encoded: EncodedBatch, seq: number | undefined): Promise<void> => {
+    stats.batchesReceived++;
+    let deltas: Delta[];
+    try {
+      deltas = decodeBatch(encoded);
+    } catch (error) {
+      stats.rejectedBatches++;
+      grant();
+      throw error;
+    }
+    if (context.clock !== undefined) {
+      for (const delta of deltas) {
+        try {
+          context.clock.observe(delta.timeCreated);
+        } catch {
+          // A delta far in the future is still valid data; it just must not drag our clock along.
+        }
+      }
+    }
+    const stored = deltas.length === 0 ? [] : await store.appendBatch(deltas, { origin: peer!.nodeId });
+    stats.deltasReceived += deltas.length;
+    stats.deltasStored += stored.length;
+    for (const delta of deltas) wants.delete(delta.id.slice(0, ID_PREFIX_LENGTH));
+    if (seq !== undefined && pull === 'streaming') cursor = Math.max(cursor ?? 0, seq);
+    await persistCursor();
+    grant();
+  };
+
+  const grant = (): void => {
+    granted++;
+    send({ t: 'credit', grant: 1 });
+  };
+
+  // ── outbound ───────────────────────────────────────────────────────────────────────────────
+
+  const pump = async (): Promise<void> => {
+    if (pumping) {
+      pumpAgain = true;
+      return;
+    }
+    pumping = true;
+    try {
+      do {
+        pumpAgain = false;
+        while (state === 'open' && credit > 0) {
+          if (!(await sendNext())) break;
+        }
+      } while (pumpAgain && state === 'open' && credit > 0);
+    } catch (error) {
+      handleFailure(error);
+    } finally {
+      pumping = false;
+    }
+    scheduleAdvance();
+  };
+
+  /**
+   * At the live edge, entries that came from this peer are skipped without a batch, so the peer's
+   * cursor would stay behind them — and a peer whose only news from us is its own deltas would
+   * never get a cursor at all, and reconcile on every reconnect. Once the link has been idle a
+   * while, an empty batch carries the position over; at most one per `idleAdvanceMs`.
+   */
+  const scheduleAdvance = (): void => {
+    if (cancelAdvance !== undefined || position === undefined || position <= sentSeq || state !== 'open') return;
+    cancelAdvance = timer(limits.idleAdvanceMs, () => {
+      cancelAdvance = undefined;
+      if (state !== 'open' || pumping || credit <= 0 || position === undefined || position <= sentSeq) return;
+      sendBatch(createBatchEncoder({ maxBytes: limits.maxBatchBytes }), position);
+    });
+  };
+
+  const sendBatch = (encoder: BatchEncoder, seq: number | undefined): void => {
+    credit--;
+    if (seq !== undefined) sentSeq = Math.max(sentSeq, seq);
+    stats.batchesSent++;
+    stats.deltasSent += encoder.count;
+    if (state === 'closed') return;
+    // Built from the encoder's row text: stringifying the batch again would double the sender's work.
+    const frame = `{"n":${++sentFrames},"t":"batch",${seq === undefined ? '' : `"seq":${seq},`}"head":${context.localHead()},"d":${encoder.finishText()}}`;
+    transmit(frame);
+  };
+
+  const sendNext = async (): Promise<boolean> => {
+    const encoder = createBatchEncoder({ maxBytes: limits.maxBatchBytes, maxDeltas: limits.maxBatchDeltas });
+    if (extras.length > 0) {
+      const taken = extras.splice(0, limits.maxBatchDeltas);
+      takingExtras = true;
+      try {
+        const deltas = await store.getMany(taken);
+        let added = 0;
+        while (added < deltas.length && encoder.add(deltas[added]!)) added++;
+        if (added < deltas.length) extras = [...deltas.slice(added).map((delta) => delta.id), ...extras];
+        if (state !== 'open') return false;
+        if (encoder.count > 0) sendBatch(encoder, undefined);
+      } finally {
+        takingExtras = false;
+      }
+      checkDrained();
+      return true;
+    }
+    if (position === undefined) return false;
+    const from = position;
+    const entries = await store.changesSince(from, limits.maxBatchDeltas);
+    // A resubscribe while reading moves the position; start over from the new one.
+    if (position !== from || state !== 'open') return state === 'open';
+    if (entries.length === 0) return false;
+    let last = from;
+    for (const entry of entries) {
+      const echo = entry.origin === peer!.nodeId;
+      if (peerFilter === undefined) {
+        // Never echo a delta to the peer it came from; the cursor still moves past it.
+        if (!echo && !encoder.add(entry.delta)) break;
+      } else if (await passes(peerFilter, entry.delta, 0)) {
+        // A negation stored before what it negates was skipped when its turn came; it travels now,
+        // in the same batch, so the cursor never moves past a delta without its negations.
+        const early = sentNegations.has(entry.delta.id);
+        const negations = await collectNegations(entry.delta.id);
+        if (!encoder.addAll([...(echo || early ? [] : [entry.delta]), ...negations])) break;
+        for (const negation of negations) sentNegations.add(negation.id);
+      }
+      last = entry.seq;
+    }
+    if (position !== from || state !== 'open') return state === 'open';
+    position = last;
+    // A page made only of the peer's own deltas is worth a cursor update while catching up; at
+    // the live edge the next real batch, or the idle update (scheduleAdvance), carries it along.
+    if (encoder.count > 0 || entries.length === limits.maxBatchDeltas) sendBatch(encoder, last);
+    return true;
+  };
+
+  /** Whether a delta belongs to what a filtered peer receives: it matches, or negates one that does. */
+  const passes = async (filter: DeltaFilter, delta: Delta, depth: number): Promise<boolean> => {
+    if (passing.has(delta.id) || matchesFilter(filter, delta)) return remember(delta.id);
+    const targets = listNegatedIds(delta);
+    // Negation chains are short; the bound only stops a pathological store from recursing on.
+    if (targets.length === 0 || depth > 64) return false;
+    for (const target of await store.getMany(targets)) {
+      if (await passes(filter, target, depth + 1)) return remember(delta.id);
+    }
+    return false;
+  };
+
+  const remember = (id: string): true => {
+    if (passing.size > 100_000) passing.clear();
+    if (sentNegations.size > 100_000) sentNegations.clear();
+    passing.add(id);
+    return true;
+  };
+
+  /** Negations (transitively) of a delta the filtered peer receives, not sent on this link yet. */
+  const collectNegations = async (id: string): Promise<Delta[]> => {
+    const found: Delta[] = [];
+    let frontier = [id];
+    while (frontier.length > 0) {
+      const ids = (await store.negationsOf!(frontier)).filter((negation) => !sentNegations.has(negation));
+      for (const negation of ids) passing.add(negation);
+      const deltas = await store.getMany(ids);
+      found.push(...deltas);
+      frontier = deltas.map((delta) => delta.id);
+    }
+    return found;
+  };
+
+  // ── liveness ───────────────────────────────────────────────────────────────────────────────
+
+  const schedulePing = (): void => {
+    timer(limits.pingIntervalMs, () => {
+      if (state !== 'open') return;
+      if (awaitingPong !== undefined) {
+        fail(createSyncError(SyncErrorCode.Timeout, `no pong within ${limits.pingIntervalMs} ms`));
+        return;
+      }
+      awaitingPong = ++pingNonce;
+      send({ t: 'ping', nonce: awaitingPong });
+      schedulePing();
+    });
+  };
+
+  timer(limits.handshakeTimeoutMs, () => {
+    if (state === 'handshaking') fail(createSyncError(SyncErrorCode.Timeout, `handshake not complete within ${limits.handshakeTimeoutMs} ms`));
+  });
+
+  channel.onMessage(receive);
+  channel.onClose((info) => shutdown(info.reason));
+
+  // Frames that arrive before our own hello is out wait behind it in the chain.
+  chain = (async () => {
+    const [feedId, head] = await Promise.all([store.feedId(), store.head()]);
+    send({
+      t: 'hello',
+      protocol: PROTOCOL_VERSION,
+      node: context.nodeId,
+      feed: { id: feedId, head },
+      nonce,
+      ...(options.filter === undefined ? {} : { filter: options.filter }),
+    });
+  })().catch(handleFailure);
+
+  return {
+    snapshot() {
+      return {
+        state,
+        peer,
+        address: options.address,
+        pull,
+        cursor,
+        remoteHead,
+        credit,
+        queuedIds: extras.length,
+        lastError,
+        stats: { ...stats },
+      };
+    },
+    wake() {
+      if (state === 'open') void pump();
+    },
+    close(reason = SyncErrorCode.Closed) {
+      shutdown(reason);
+    },
+    onClosed(listener) {
+      if (state === 'closed') listener(lastError?.code ?? SyncErrorCode.Closed);
+      else closedListeners.push(listener);
+    },
+  };
+}

@@ -1,0 +1,3 @@
+export * from './channel.ts';
+export * from './server.ts';
+export * from './dial.ts';

@@ -1,0 +1,132 @@
+import {
+  appRouter,
+  ApiErrorCode,
+  createApiError,
+  createContext,
+  toErrorResponse,
+  type RhizomeNode,
+} from '@rhizome/api';
+import { trpcServer } from '@hono/trpc-server';
+import { Hono, type Context } from 'hono';
+import { bodyLimit } from 'hono/body-limit';
+import { requestId } from 'hono/request-id';
+import { routePath } from 'hono/route';
+import type { Logger } from 'pino';
+import type { Metrics } from './metrics.ts';
+import { createDeltaRoutes } from './rest/deltas-routes.ts';
+import { createEntityRoutes } from './rest/entities-routes.ts';
+import type { ServerEnv } from './rest/env.ts';
+import { createSchemaRoutes } from './rest/schemas-routes.ts';
+import type { Authenticator } from './tokens.ts';
+
+export interface AppOptions {
+  readonly node: RhizomeNode;
+  readonly authenticator: Authenticator;
+  readonly logger: Logger;
+  readonly metrics: Metrics;
+  /** Largest request body in bytes. */
+  readonly bodyLimit: number;
+  /** False while starting or draining: /readyz answers 503. */
+  readonly isReady?: () => boolean;
+}
+
+function sendError(c: Context, error: unknown) {
+  const { status, body } = toErrorResponse(error);
+  if (status === 401) c.header('WWW-Authenticate', 'Bearer');
+  return c.json(body, status as 400);
+}
+
+/** The Hono app of a node: tRPC at /trpc, REST under /api, health, readiness and metrics. */
+export function createApp(options: AppOptions): Hono<ServerEnv> {
+  const { node, authenticator, logger, metrics } = options;
+  const app = new Hono<ServerEnv>();
+
+  app.use(requestId());
+  app.use(async (c, next) => {
+    const started = performance.now();
+    c.set('node', node);
+    await next();
+    const seconds = (performance.now() - started) / 1000;
+    const route = c.res.status === 404 ? 'unmatched' : routePath(c, -1);
+    metrics.observeRequest(c.req.method, route, c.res.status, seconds);
+    const fields = {
+      reqId: c.var.requestId,
+      method: c.req.method,
+      path: c.req.path,
+      status: c.res.status,
+      ms: Math.round(seconds * 1000),
+    };
+    if (c.res.status >= 500) logger.error(fields, 'request failed');
+    else logger.info(fields, 'request');
+  });
+
+  app.get('/healthz', (c) => c.json({ status: 'ok', nodeId: node.nodeId }));
+  app.get('/readyz', async (c) => {
+    if (!node.accepting || options.isReady?.() === false) {
+      return sendError(c, createApiError(ApiErrorCode.NodeUnavailable, 'the node is not ready'));
+    }
+    await node.status(); // a store that cannot answer makes the node unready
+    return c.json({ status: 'ready' });
+  });
+  app.get('/metrics', (c) =>
+    c.text(metrics.render(node.stats()), 200, {
+      'content-type': 'text/plain; version=0.0.4; charset=utf-8',
+    }),
+  );
+
+  const limit = bodyLimit({
+    maxSize: options.bodyLimit,
+    onError: (c) =>
+      sendError(
+        c,
+        createApiError(
+          ApiErrorCode.PayloadTooLarge,
+          `the request body is over the limit of ${options.bodyLimit} bytes`,
+          {
+            details: { limit: options.bodyLimit },
+          },
+        ),
+      ),
+  });
+  const authenticate = async (c: Context<ServerEnv>, next: () => Promise<void>) => {
+    const result = authenticator.authenticate(c.req.header('authorization'));
+    if (!result.ok)
+      return sendError(c, createApiError(ApiErrorCode.Unauthenticated, result.reason));
+    c.set('principal', result.principal);
+    await next();
+  };
+  app.use('/api/*', limit, authenticate);
+  app.use('/trpc/*', limit, authenticate);
+
+  app.use(
+    '/trpc/*',
+    trpcServer({
+      endpoint: '/trpc',
+      router: appRouter,
+      createContext: (_opts, c) => ({
+        ...createContext({ node, principal: (c as Context<ServerEnv>).var.principal }),
+      }),
+      onError: ({ error, path }) => {
+        if (error.code === 'INTERNAL_SERVER_ERROR')
+          logger.error({ err: error.cause ?? error, path }, 'tRPC procedure failed');
+      },
+    }),
+  );
+
+  app.route('/api/deltas', createDeltaRoutes());
+  app.route('/api/entities', createEntityRoutes());
+  app.route('/api/schemas', createSchemaRoutes());
+
+  app.notFound((c) =>
+    sendError(
+      c,
+      createApiError(ApiErrorCode.RouteNotFound, `no route for ${c.req.method} ${c.req.path}`),
+    ),
+  );
+  app.onError((error, c) => {
+    const { status } = toErrorResponse(error);
+    if (status >= 500) logger.error({ err: error, reqId: c.var.requestId }, 'unhandled error');
+    return sendError(c, error);
+  });
+  return app;
+}

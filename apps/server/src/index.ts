@@ -1,0 +1,6 @@
+export * from './config.ts';
+export * from './tokens.ts';
+export * from './metrics.ts';
+export * from './logger.ts';
+export * from './app.ts';
+export * from './server.ts';

@@ -1,0 +1,45 @@
+import { assertScope, ApiErrorCode, createApiError } from '@rhizome/api';
+import { Hono } from 'hono';
+import type { ServerEnv } from './env.ts';
+import { integerParam, readJson } from './parse.ts';
+
+export function createDeltaRoutes(): Hono<ServerEnv> {
+  const routes = new Hono<ServerEnv>();
+
+  routes.post('/', async (c) => {
+    const principal = assertScope(c.var.principal, 'write');
+    const body = await readJson(c);
+    const isBatch =
+      typeof body === 'object' && body !== null && !Array.isArray(body) && 'deltas' in body;
+    const inputs = isBatch ? (body as { deltas: unknown }).deltas : [body];
+    if (!Array.isArray(inputs) || inputs.length === 0) {
+      throw createApiError(ApiErrorCode.InvalidRequest, '"deltas" must be a non-empty array');
+    }
+    const results = await c.var.node.write(inputs, principal, { batch: isBatch });
+    return c.json({ results });
+  });
+
+  routes.get('/', async (c) => {
+    assertScope(c.var.principal, 'read');
+    const after = c.req.query('after');
+    const limit = integerParam(c, 'limit');
+    const page = await c.var.node.listDeltas({
+      ...(after === undefined ? {} : { after }),
+      ...(limit === undefined ? {} : { limit }),
+    });
+    return c.json(page);
+  });
+
+  routes.get('/:id', (c) => {
+    assertScope(c.var.principal, 'read');
+    return c.json(c.var.node.getDelta(c.req.param('id')));
+  });
+
+  routes.post('/:id/negate', async (c) => {
+    const principal = assertScope(c.var.principal, 'write');
+    const result = await c.var.node.negate(c.req.param('id'), principal);
+    return c.json({ id: result.id, status: result.status });
+  });
+
+  return routes;
+}

@@ -1,0 +1,10 @@
+import type { Principal, RhizomeNode } from '@rhizome/api';
+
+/** What the middlewares put on every Hono context. */
+export interface ServerEnv {
+  Variables: {
+    principal: Principal | null;
+    requestId: string;
+    node: RhizomeNode;
+  };
+}

@@ -1,0 +1,90 @@
+import { createOpenPrincipal, createRhizomeNode, type RhizomeNode } from '@rhizome/api';
+import { createMemoryStore } from '@rhizome/storage';
+import pino from 'pino';
+import { createApp } from '../src/app.ts';
+import { loadConfig, type ServerConfig } from '../src/config.ts';
+import { createMetrics } from '../src/metrics.ts';
+import { createAuthenticator, type TokenEntry } from '../src/tokens.ts';
+
+/** Test bodies are checked by assertions, not by types. */
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+export type JsonResponse = Omit<Response, 'json'> & { json(): Promise<any> };
+
+export const silentLogger = pino({ level: 'silent' });
+
+export const TOKENS = {
+  alice: 'alice-token-0123456789',
+  bob: 'bob-token-0123456789ab',
+  reader: 'reader-token-012345678',
+  admin: 'admin-token-0123456789',
+  peer: 'peer-token-01234567890',
+} as const;
+
+export const TOKEN_ENTRIES: TokenEntry[] = [
+  { token: TOKENS.alice, creator: 'alice', scopes: ['read', 'write'] },
+  { token: TOKENS.bob, creator: 'bob', scopes: ['read', 'write'] },
+  { token: TOKENS.reader, creator: 'carol', scopes: ['read'] },
+  { token: TOKENS.admin, creator: 'root', scopes: ['admin'] },
+  { token: TOKENS.peer, creator: 'peer-1', scopes: ['peer'] },
+];
+
+export async function createTestApp(options: { tokens?: TokenEntry[]; bodyLimit?: number } = {}) {
+  const node: RhizomeNode = await createRhizomeNode({
+    store: createMemoryStore(),
+    nodeId: 'test-node',
+  });
+  const app = createApp({
+    node,
+    authenticator: createAuthenticator(options.tokens ?? TOKEN_ENTRIES, createOpenPrincipal()),
+    logger: silentLogger,
+    metrics: createMetrics(),
+    bodyLimit: options.bodyLimit ?? 64 * 1024,
+  });
+  const request = async (
+    method: string,
+    path: string,
+    init: { token?: string; body?: unknown; raw?: string } = {},
+  ): Promise<JsonResponse> =>
+    app.request(path, {
+      method,
+      headers: {
+        ...(init.token === undefined ? {} : { authorization: `Bearer ${init.token}` }),
+        ...(init.body === undefined && init.raw === undefined
+          ? {}
+          : { 'content-type': 'application/json' }),
+      },
+      ...(init.raw !== undefined
+        ? { body: init.raw }
+        : init.body === undefined
+          ? {}
+          : { body: JSON.stringify(init.body) }),
+    });
+  return { app, node, request };
+}
+
+/** A delta without id, timeCreated, host or creator: the server fills them in. */
+export function setDelta(
+  entity: string,
+  property: string,
+  value: string | number | boolean | null,
+) {
+  return {
+    pointers: [
+      { localContext: 'entity', target: { id: entity }, targetContext: property },
+      { localContext: property, target: value },
+    ],
+  };
+}
+
+/** A config for a real server in tests: any free port, loopback, silent, with the test tokens. */
+export function testConfig(overrides: Record<string, string> = {}): ServerConfig {
+  return loadConfig({
+    PORT: '0',
+    HOST: '127.0.0.1',
+    LOG_LEVEL: 'silent',
+    RHIZOME_NODE_ID: 'e2e-node',
+    RHIZOME_TOKENS: JSON.stringify(TOKEN_ENTRIES),
+    RHIZOME_SHUTDOWN_TIMEOUT_MS: '1000',
+    ...overrides,
+  });
+}

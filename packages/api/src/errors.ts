@@ -1,0 +1,36 @@
+import { RhizomeError, type RhizomeErrorOptions } from '@rhizome/core';
+
+/** Stable codes of the errors the API layer raises itself. Match on `code`, not `instanceof`. */
+export const ApiErrorCode = {
+  /** No credentials, or credentials the node does not know. */
+  Unauthenticated: 'UNAUTHENTICATED',
+  /** The credentials lack the scope the operation needs. */
+  Forbidden: 'FORBIDDEN',
+  /** A token tried to write as a creator other than its own. */
+  CreatorMismatch: 'CREATOR_MISMATCH',
+  /** The request itself is malformed (bad JSON, bad parameter). */
+  InvalidRequest: 'INVALID_REQUEST',
+  /** The request body is over the configured limit. */
+  PayloadTooLarge: 'PAYLOAD_TOO_LARGE',
+  DeltaNotFound: 'DELTA_NOT_FOUND',
+  EntityNotFound: 'ENTITY_NOT_FOUND',
+  SchemaNotFound: 'SCHEMA_NOT_FOUND',
+  RouteNotFound: 'ROUTE_NOT_FOUND',
+  /** A subscriber fell further behind than its buffer allows and was dropped. */
+  SubscriberTooSlow: 'SUBSCRIBER_TOO_SLOW',
+  /** The node serves no more subscriptions of this kind right now. */
+  TooManySubscriptions: 'TOO_MANY_SUBSCRIPTIONS',
+  /** The node is shutting down (or not started) and takes no new work. */
+  NodeUnavailable: 'NODE_UNAVAILABLE',
+  Internal: 'INTERNAL',
+} as const;
+
+export type ApiErrorCode = (typeof ApiErrorCode)[keyof typeof ApiErrorCode];
+
+export function createApiError(
+  code: ApiErrorCode,
+  message: string,
+  options?: RhizomeErrorOptions,
+): RhizomeError<ApiErrorCode> {
+  return new RhizomeError(code, message, options);
+}

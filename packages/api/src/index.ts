@@ -1,0 +1,10 @@
+export * from './errors.ts';
+export * from './error-mapping.ts';
+export * from './principal.ts';
+export * from './inputs.ts';
+export * from './node/async-queue.ts';
+export * from './node/complete-delta.ts';
+export * from './node/schema-registry.ts';
+export * from './node/rhizome-node.ts';
+export { createContext, toTRPCError, type ApiContext, type CreateContextOptions } from './trpc.ts';
+export * from './root.ts';

@@ -1,0 +1,77 @@
+import {
+  computeDeltaId,
+  CoreErrorCode,
+  freezeDelta,
+  isRhizomeError,
+  parseDelta,
+  parseDeltaContent,
+  RhizomeError,
+  type Clock,
+  type Delta,
+} from '@rhizome/core';
+import { ApiErrorCode, createApiError } from '../errors.ts';
+import type { Principal } from '../principal.ts';
+
+export interface CompleteDeltaOptions {
+  readonly principal: Principal;
+  readonly host: string;
+  readonly clock: Clock;
+}
+
+/**
+ * Turns what a client sent into a valid delta. `timeCreated` and `host` are filled in when left
+ * out and `id` is computed when left out; `creator` defaults to the caller's and, unless the node
+ * runs open, must be the caller's. Errors carry the batch index in `path` when `index` is given.
+ */
+export function completeDelta(
+  input: unknown,
+  index: number | undefined,
+  options: CompleteDeltaOptions,
+): Delta {
+  const at = (path: readonly (string | number)[]) =>
+    index === undefined ? [...path] : [index, ...path];
+  if (typeof input !== 'object' || input === null || Array.isArray(input)) {
+    throw new RhizomeError(CoreErrorCode.DeltaInvalid, `${label(index)} must be a JSON object`, {
+      path: at([]),
+    });
+  }
+  const { principal } = options;
+  const given = input as Record<string, unknown>;
+  if (given.creator !== undefined && given.creator !== principal.creator && !principal.open) {
+    throw createApiError(
+      ApiErrorCode.CreatorMismatch,
+      `this token writes as "${principal.creator}" and cannot write as ${JSON.stringify(given.creator)}`,
+      { path: at(['creator']), details: { creator: given.creator, allowed: principal.creator } },
+    );
+  }
+  const filled: Record<string, unknown> = {
+    ...given,
+    creator: given.creator ?? principal.creator,
+    host: given.host ?? options.host,
+    timeCreated: given.timeCreated ?? options.clock.now(),
+  };
+  try {
+    let delta: Delta;
+    if (filled.id === undefined) {
+      const { id: _id, ...content } = filled;
+      const valid = parseDeltaContent(content);
+      delta = freezeDelta({ id: computeDeltaId(valid), ...valid });
+    } else {
+      delta = parseDelta(filled);
+    }
+    // A timestamp from the client moves the node's clock, so later server-stamped deltas sort after it.
+    if (given.timeCreated !== undefined) options.clock.observe(delta.timeCreated);
+    return delta;
+  } catch (error) {
+    if (!isRhizomeError(error)) throw error;
+    throw new RhizomeError(error.code, `${label(index)}: ${error.message}`, {
+      cause: error,
+      path: at(error.path ?? []),
+      ...(error.details === undefined ? {} : { details: error.details }),
+    });
+  }
+}
+
+function label(index: number | undefined): string {
+  return index === undefined ? 'the delta' : `delta ${index}`;
+}

@@ -1,0 +1,118 @@
+import { createMemoryStore } from '@rhizome/storage';
+import { afterEach, describe, expect, it } from 'vitest';
+import { createOpenPrincipal } from '../principal.ts';
+import { createRhizomeNode, type RhizomeNode } from './rhizome-node.ts';
+
+const open = createOpenPrincipal();
+let node: RhizomeNode | undefined;
+afterEach(async () => {
+  await node?.close();
+});
+
+describe('createRhizomeNode', () => {
+  it('rebuilds views from the store it opens', async () => {
+    const store = createMemoryStore();
+    const first = await createRhizomeNode({ store, nodeId: 'n' });
+    await first.putProperties('ada', { name: 'Ada' }, open);
+    // A second node over the same (still open) store sees what the first wrote.
+    node = await createRhizomeNode({ store, nodeId: 'n' });
+    expect(node.view('ada')).toEqual({ id: 'ada', name: 'Ada' });
+  });
+
+  it('notifies a schema subscriber only when the resolved value changes', async () => {
+    node = await createRhizomeNode({ store: createMemoryStore(), nodeId: 'n' });
+    await node.putSchema(
+      'person',
+      {
+        properties: {
+          name: { kind: 'string', resolver: 'lww' },
+          age: { kind: 'number', resolver: 'max' },
+        },
+      },
+      open,
+    );
+    await node.putProperties('ada', { age: 40 }, open);
+    const controller = new AbortController();
+    const views = node.watchEntity('ada', { schema: 'person' }, controller.signal);
+    expect((await views.next()).value).toEqual({ id: 'ada', age: 40 });
+    await node.putProperties('ada', { age: 30 }, open); // max stays 40: no update
+    await node.putProperties('ada', { name: 'Ada' }, open);
+    expect((await views.next()).value).toEqual({ id: 'ada', age: 40, name: 'Ada' });
+    controller.abort();
+  });
+
+  it('drops a raw-stream subscriber that falls too far behind, and counts it', async () => {
+    node = await createRhizomeNode({
+      store: createMemoryStore(),
+      nodeId: 'n',
+      streamBufferSize: 2,
+    });
+    const stream = node.watchDeltas();
+    const first = stream.next();
+    for (const n of [1, 2, 3, 4]) await node.putProperties('x', { n }, open);
+    expect((await first).done).toBe(false);
+    await expect(stream.next()).rejects.toMatchObject({ code: 'SUBSCRIBER_TOO_SLOW' });
+    expect(node.stats().subscribersDropped).toBe(1);
+    expect(node.stats().subscriptions).toBe(0);
+  });
+
+  it('serialises concurrent writes and finishes them before closing', async () => {
+    const store = createMemoryStore();
+    node = await createRhizomeNode({ store, nodeId: 'n' });
+    const writes = [1, 2, 3, 4, 5].map((n) => node!.putProperties(`e${n}`, { n }, open));
+    const closing = node.close();
+    expect((await Promise.all(writes)).every((r) => r.status === 'stored')).toBe(true);
+    await closing;
+    await expect(node.putProperties('late', { n: 0 }, open)).rejects.toMatchObject({
+      code: 'NODE_UNAVAILABLE',
+    });
+    node = undefined;
+  });
+});
+
+describe('watchQuery', () => {
+  const person = {
+    properties: {
+      name: { kind: 'string', resolver: 'lww' },
+      age: { kind: 'number', resolver: 'lww' },
+    },
+  };
+
+  it('yields the first page, then a new page only when a write changes it', async () => {
+    node = await createRhizomeNode({ store: createMemoryStore(), nodeId: 'n' });
+    await node.putSchema('person', person, open);
+    await node.putProperties('a', { name: 'A', age: 20 }, open);
+    const controller = new AbortController();
+    const pages = node.watchQuery(
+      { schema: 'person', where: { age: { gte: 30 } } },
+      controller.signal,
+    );
+    expect((await pages.next()).value).toEqual({ entities: [], cursor: null });
+    await node.putProperties('unrelated', { colour: 'red' }, open); // no change: no page
+    await node.putProperties('b', { name: 'B', age: 40 }, open);
+    expect((await pages.next()).value).toEqual({
+      entities: [{ id: 'b', name: 'B', age: 40 }],
+      cursor: null,
+    });
+    controller.abort();
+    expect((await pages.next()).done).toBe(true);
+  });
+
+  it('caps the number of open query subscriptions', async () => {
+    node = await createRhizomeNode({
+      store: createMemoryStore(),
+      nodeId: 'n',
+      maxQuerySubscriptions: 1,
+    });
+    await node.putSchema('person', person, open);
+    const first = node.watchQuery({ schema: 'person' });
+    await first.next();
+    await expect(node.watchQuery({ schema: 'person' }).next()).rejects.toMatchObject({
+      code: 'TOO_MANY_SUBSCRIPTIONS',
+    });
+    await first.return(undefined);
+    await expect(node.watchQuery({ schema: 'person' }).next()).resolves.toMatchObject({
+      done: false,
+    });
+  });
+});

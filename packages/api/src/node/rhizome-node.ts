@@ -1,0 +1,518 @@
+import {
+  createClock,
+  createDeltaBuilder,
+  isReference,
+  type Clock,
+  type Delta,
+  type PropertyValue,
+} from '@rhizome/core';
+import { replayStore, type DeltaStore } from '@rhizome/storage';
+import {
+  createViewStore,
+  parseSchema,
+  serializeSchema,
+  type SchemaJson,
+  type Where,
+} from '@rhizome/views';
+import { ApiErrorCode, createApiError } from '../errors.ts';
+import { hasScope, type Principal } from '../principal.ts';
+import { createAsyncQueue, type AsyncQueue } from './async-queue.ts';
+import { completeDelta } from './complete-delta.ts';
+import {
+  createSchemaRegistry,
+  SCHEMA_ENTITY_PREFIX,
+  SCHEMA_PROPERTY,
+  schemaEntityId,
+} from './schema-registry.ts';
+
+export type WriteStatus = 'stored' | 'duplicate';
+
+export interface WriteResult {
+  readonly id: string;
+  readonly status: WriteStatus;
+}
+
+/** An entity view on the wire: its id and its resolved properties. */
+export type EntityViewJson = { readonly id: string } & Readonly<Record<string, unknown>>;
+
+export interface HyperviewJson {
+  readonly id: string;
+  readonly properties: Readonly<Record<string, readonly Delta[]>>;
+}
+
+export interface DeltaPage {
+  readonly deltas: readonly Delta[];
+  /** Pass as `after` to continue. */
+  readonly cursor: string;
+  readonly hasMore: boolean;
+}
+
+export interface EntityPageJson {
+  readonly entities: readonly EntityViewJson[];
+  /** Pass as `cursor` for the next page; null on the last page. */
+  readonly cursor: string | null;
+}
+
+export interface NodeStatus {
+  readonly nodeId: string;
+  readonly deltas: number;
+  readonly entities: number;
+  readonly lastSeq: number;
+  readonly subscriptions: number;
+}
+
+/** Counters for /metrics. */
+export interface NodeStats {
+  readonly deltasStored: number;
+  readonly deltasDuplicate: number;
+  readonly writeBatches: number;
+  readonly subscriptions: number;
+  readonly deltasInViews: number;
+  readonly subscribersDropped: number;
+}
+
+export interface ReadOptionsJson {
+  readonly asOf?: number;
+}
+
+export interface QueryInput extends ReadOptionsJson {
+  readonly schema: string;
+  readonly where?: Where;
+  readonly limit?: number;
+  readonly cursor?: string;
+}
+
+/**
+ * The service behind every transport (tRPC, REST, later the CLI and sync): storage is the truth,
+ * the view store is rebuilt from it at start and kept in step by every write. Knows nothing of HTTP.
+ */
+export interface RhizomeNode {
+  readonly nodeId: string;
+  /** Validate every input (nothing is stored when one fails), store the batch durably and atomically, then update views and subscribers. */
+  write(
+    inputs: readonly unknown[],
+    principal: Principal,
+    options?: { readonly batch?: boolean },
+  ): Promise<WriteResult[]>;
+  /** One delta setting `properties` of `entityId`, as the caller. */
+  putProperties(
+    entityId: string,
+    properties: Readonly<Record<string, PropertyValue>>,
+    principal: Principal,
+  ): Promise<WriteResult>;
+  /** Negates a delta; another creator's delta needs the `admin` scope. */
+  negate(deltaId: string, principal: Principal): Promise<WriteResult>;
+  getDelta(id: string): Delta;
+  listDeltas(options?: { readonly after?: string; readonly limit?: number }): Promise<DeltaPage>;
+  hyperview(entityId: string, options?: ReadOptionsJson): HyperviewJson;
+  /** The resolved view (under a schema by name, or schemaless); ENTITY_NOT_FOUND without a visible delta. */
+  view(entityId: string, options?: ReadOptionsJson & { readonly schema?: string }): EntityViewJson;
+  query(input: QueryInput): EntityPageJson;
+  putSchema(
+    name: string,
+    json: unknown,
+    principal: Principal,
+  ): Promise<{ id: string; schema: SchemaJson }>;
+  getSchema(name: string): SchemaJson;
+  listSchemas(): SchemaJson[];
+  /** The entity's view now, then each time it changes. Slow consumers see only the latest view. */
+  watchEntity(
+    entityId: string,
+    options: { readonly schema?: string },
+    signal?: AbortSignal,
+  ): AsyncGenerator<EntityViewJson>;
+  /**
+   * The query's first page now, then again whenever a write changes it (ids or views). Slow
+   * consumers see only the latest page. Re-runs the query after each write batch, so the number
+   * of open query subscriptions is capped (`maxQuerySubscriptions`).
+   */
+  watchQuery(input: QueryInput, signal?: AbortSignal): AsyncGenerator<EntityPageJson>;
+  /** Every delta newly stored from now on. A consumer too far behind is dropped (SUBSCRIBER_TOO_SLOW). */
+  watchDeltas(signal?: AbortSignal): AsyncGenerator<Delta>;
+  status(): Promise<NodeStatus>;
+  stats(): NodeStats;
+  /** False once closing has begun. */
+  readonly accepting: boolean;
+  /** Stops taking writes, waits for those in flight, ends subscriptions, closes the store. */
+  close(): Promise<void>;
+}
+
+export interface CreateNodeOptions {
+  readonly store: DeltaStore;
+  /** Stamped as `host` on deltas this node creates. */
+  readonly nodeId: string;
+  readonly clock?: Clock;
+  /** Buffered deltas per raw-stream subscriber before it is dropped (default 1,000). */
+  readonly streamBufferSize?: number;
+  /** Largest page of GET /api/deltas and queries (default 1,000). */
+  readonly maxPageSize?: number;
+  /** Open query subscriptions at most (default 100): each costs a query per write batch. */
+  readonly maxQuerySubscriptions?: number;
+}
+
+/** The view with the entity id first; the id wins over a property that happens to be called `id`. */
+function withId(entityId: string, view: unknown): EntityViewJson {
+  return Object.assign({ id: entityId }, view as Readonly<Record<string, unknown>>, {
+    id: entityId,
+  });
+}
+
+/** Opens a node over a store: replays every stored delta into a fresh view store first. */
+export async function createRhizomeNode(options: CreateNodeOptions): Promise<RhizomeNode> {
+  const { store, nodeId } = options;
+  const views = createViewStore();
+  let newest = 0;
+  await replayStore(store, (entries) => {
+    for (const entry of entries)
+      if (entry.delta.timeCreated > newest) newest = entry.delta.timeCreated;
+    views.ingestMany(entries.map((entry) => entry.delta));
+  });
+  const clock = options.clock ?? createClock({ after: newest });
+  const schemas = createSchemaRegistry(views);
+  const streamBufferSize = options.streamBufferSize ?? 1000;
+  const maxPageSize = options.maxPageSize ?? 1000;
+
+  const maxQuerySubscriptions = options.maxQuerySubscriptions ?? 100;
+  const deltaListeners = new Set<AsyncQueue<Delta>>();
+  const afterWriteListeners = new Set<() => void>();
+  const openQueues = new Set<AsyncQueue<unknown>>();
+  let accepting = true;
+  let closing: Promise<void> | undefined;
+  // Writes run one at a time: views and subscribers then see deltas in storage order.
+  let writeChain: Promise<unknown> = Promise.resolve();
+  const stats = { deltasStored: 0, deltasDuplicate: 0, writeBatches: 0, subscribersDropped: 0 };
+
+  const assertAccepting = (): void => {
+    if (!accepting) throw createApiError(ApiErrorCode.NodeUnavailable, 'the node is shutting down');
+  };
+
+  const assertMayWriteReserved = (deltas: readonly Delta[], principal: Principal): void => {
+    if (hasScope(principal, 'admin')) return;
+    for (const delta of deltas) {
+      for (const pointer of delta.pointers) {
+        if (isReference(pointer.target) && pointer.target.id.startsWith(SCHEMA_ENTITY_PREFIX)) {
+          throw createApiError(
+            ApiErrorCode.Forbidden,
+            `entities "${SCHEMA_ENTITY_PREFIX}*" hold schemas; writing them needs the "admin" scope`,
+            {
+              details: { required: 'admin', entity: pointer.target.id },
+            },
+          );
+        }
+      }
+    }
+  };
+
+  const commit = (deltas: readonly Delta[]): Promise<WriteResult[]> => {
+    const run = async (): Promise<WriteResult[]> => {
+      const result = await store.append(deltas);
+      const inserted = new Set(result.inserted);
+      const seen = new Set<string>();
+      const fresh = deltas.filter((delta) => {
+        if (!inserted.has(delta.id) || seen.has(delta.id)) return false;
+        seen.add(delta.id);
+        return true;
+      });
+      views.ingestMany(fresh);
+      for (const delta of fresh) for (const queue of deltaListeners) queue.push(delta);
+      if (fresh.length > 0) for (const listener of afterWriteListeners) listener();
+      stats.writeBatches++;
+      const claimed = new Set<string>();
+      return deltas.map((delta) => {
+        const stored = inserted.has(delta.id) && !claimed.has(delta.id);
+        claimed.add(delta.id);
+        if (stored) stats.deltasStored++;
+        else stats.deltasDuplicate++;
+        return { id: delta.id, status: stored ? 'stored' : 'duplicate' };
+      });
+    };
+    const next = writeChain.then(run, run);
+    writeChain = next.catch(() => {});
+    return next;
+  };
+
+  const builderFor = (principal: Principal) =>
+    createDeltaBuilder({ creator: principal.creator, host: nodeId, clock });
+
+  const register = <T>(queue: AsyncQueue<T>): (() => void) => {
+    openQueues.add(queue as AsyncQueue<unknown>);
+    return () => openQueues.delete(queue as AsyncQueue<unknown>);
+  };
+
+  const hasVisibleDelta = (entityId: string, asOf: number | undefined): boolean =>
+    views.hyperview(entityId, asOf === undefined ? {} : { asOf }).properties.size > 0;
+
+  const requireSchema = (name: string) => {
+    const schema = schemas.get(name);
+    if (schema === undefined) {
+      throw createApiError(ApiErrorCode.SchemaNotFound, `no schema named "${name}"`, {
+        details: { name },
+      });
+    }
+    return schema;
+  };
+
+  const resolveView = (
+    entityId: string,
+    schemaName: string | undefined,
+    asOf: number | undefined,
+  ): EntityViewJson => {
+    const read = asOf === undefined ? {} : { asOf };
+    const view =
+      schemaName === undefined
+        ? views.view(entityId, read)
+        : views.resolve(requireSchema(schemaName), entityId, read);
+    return withId(entityId, view);
+  };
+
+  const checkLimit = (limit: number | undefined): void => {
+    if (limit !== undefined && (!Number.isInteger(limit) || limit < 1 || limit > maxPageSize)) {
+      throw createApiError(
+        ApiErrorCode.InvalidRequest,
+        `limit must be an integer from 1 to ${maxPageSize}`,
+        {
+          details: { limit, max: maxPageSize },
+        },
+      );
+    }
+  };
+
+  const node: RhizomeNode = {
+    nodeId,
+    get accepting() {
+      return accepting;
+    },
+    async write(inputs, principal, writeOptions = {}) {
+      assertAccepting();
+      const batch = writeOptions.batch ?? inputs.length !== 1;
+      const deltas = inputs.map((input, i) =>
+        completeDelta(input, batch ? i : undefined, { principal, host: nodeId, clock }),
+      );
+      assertMayWriteReserved(deltas, principal);
+      return commit(deltas);
+    },
+    async putProperties(entityId, properties, principal) {
+      assertAccepting();
+      const delta = builderFor(principal).set(entityId, properties).build();
+      assertMayWriteReserved([delta], principal);
+      const [result] = await commit([delta]);
+      return result!;
+    },
+    async negate(deltaId, principal) {
+      assertAccepting();
+      const target = node.getDelta(deltaId);
+      if (
+        target.creator !== principal.creator &&
+        !hasScope(principal, 'admin') &&
+        !principal.open
+      ) {
+        throw createApiError(
+          ApiErrorCode.Forbidden,
+          `negating a delta by "${target.creator}" needs the "admin" scope`,
+          {
+            details: { required: 'admin', creator: target.creator },
+          },
+        );
+      }
+      const [result] = await commit([builderFor(principal).negate(deltaId).build()]);
+      return result!;
+    },
+    getDelta(id) {
+      const delta = views.get(id);
+      if (delta === undefined)
+        throw createApiError(ApiErrorCode.DeltaNotFound, `no delta with id "${id}"`, {
+          details: { id },
+        });
+      return delta;
+    },
+    async listDeltas(listOptions = {}) {
+      checkLimit(listOptions.limit);
+      const after = listOptions.after === undefined ? 0 : Number(listOptions.after);
+      if (!/^\d+$/.test(listOptions.after ?? '0') || !Number.isSafeInteger(after)) {
+        throw createApiError(
+          ApiErrorCode.InvalidRequest,
+          'after must be a cursor returned by this endpoint',
+          {
+            details: { after: listOptions.after },
+          },
+        );
+      }
+      const page = await store.changes({ after, limit: listOptions.limit ?? 100 });
+      return {
+        deltas: page.entries.map((entry) => entry.delta),
+        cursor: String(page.cursor),
+        hasMore: page.hasMore,
+      };
+    },
+    hyperview(entityId, read = {}) {
+      const hyperview = views.hyperview(
+        entityId,
+        read.asOf === undefined ? {} : { asOf: read.asOf },
+      );
+      return { id: entityId, properties: Object.fromEntries(hyperview.properties) };
+    },
+    view(entityId, read = {}) {
+      // The schema is looked up first: an unknown schema is the caller's mistake whatever the entity.
+      if (read.schema !== undefined) requireSchema(read.schema);
+      if (!hasVisibleDelta(entityId, read.asOf)) {
+        throw createApiError(
+          ApiErrorCode.EntityNotFound,
+          `entity "${entityId}" has no visible delta`,
+          { details: { id: entityId } },
+        );
+      }
+      return resolveView(entityId, read.schema, read.asOf);
+    },
+    query(input) {
+      checkLimit(input.limit);
+      const schema = requireSchema(input.schema);
+      const read = input.asOf === undefined ? {} : { asOf: input.asOf };
+      const page = views.query(schema, {
+        ...read,
+        limit: input.limit ?? 100,
+        ...(input.where === undefined ? {} : { where: input.where }),
+        ...(input.cursor === undefined ? {} : { cursor: input.cursor }),
+      });
+      return {
+        entities: page.ids.map((id) => resolveView(id, input.schema, input.asOf)),
+        cursor: page.nextCursor ?? null,
+      };
+    },
+    async putSchema(name, json, principal) {
+      assertAccepting();
+      const body =
+        typeof json === 'object' && json !== null && !Array.isArray(json)
+          ? { name, ...json }
+          : json;
+      const schema = parseSchema(body);
+      if (schema.name !== name) {
+        throw createApiError(
+          ApiErrorCode.InvalidRequest,
+          `the schema is named "${schema.name}" but was sent to "${name}"`,
+          {
+            details: { name, bodyName: schema.name },
+          },
+        );
+      }
+      const serialized = serializeSchema(schema);
+      const delta = builderFor(principal)
+        .set(schemaEntityId(name), { [SCHEMA_PROPERTY]: JSON.stringify(serialized) })
+        .build();
+      assertMayWriteReserved([delta], principal);
+      const [result] = await commit([delta]);
+      return { id: result!.id, schema: serialized };
+    },
+    getSchema(name) {
+      return serializeSchema(requireSchema(name));
+    },
+    listSchemas() {
+      return schemas.list();
+    },
+    async *watchEntity(entityId, watchOptions, signal) {
+      assertAccepting();
+      const schema =
+        watchOptions.schema === undefined ? undefined : requireSchema(watchOptions.schema);
+      // Views are states: a consumer that falls behind only needs the newest one.
+      const queue = createAsyncQueue<EntityViewJson>({ capacity: 1, overflow: 'latest' });
+      const unregister = register(queue);
+      const stop = views.subscribe(
+        entityId,
+        (view) => queue.push(withId(entityId, view)),
+        schema === undefined ? {} : { schema },
+      );
+      try {
+        yield resolveView(entityId, watchOptions.schema, undefined);
+        for (;;) {
+          const next = await queue.next(signal);
+          if (next.done) return;
+          yield next.value;
+        }
+      } finally {
+        stop();
+        unregister();
+      }
+    },
+    async *watchQuery(input, signal) {
+      assertAccepting();
+      if (afterWriteListeners.size >= maxQuerySubscriptions) {
+        throw createApiError(
+          ApiErrorCode.TooManySubscriptions,
+          `this node serves at most ${maxQuerySubscriptions} query subscriptions`,
+          {
+            details: { limit: maxQuerySubscriptions },
+          },
+        );
+      }
+      let page = node.query(input);
+      let last = JSON.stringify(page);
+      const queue = createAsyncQueue<EntityPageJson>({ capacity: 1, overflow: 'latest' });
+      const unregister = register(queue);
+      const listener = (): void => {
+        try {
+          const next = node.query(input);
+          const key = JSON.stringify(next);
+          if (key === last) return;
+          last = key;
+          queue.push(next);
+        } catch (error) {
+          queue.close(error); // e.g. its schema became invalid: end this subscription, not the write
+        }
+      };
+      afterWriteListeners.add(listener);
+      try {
+        yield page;
+        for (;;) {
+          const next = await queue.next(signal);
+          if (next.done) return;
+          page = next.value;
+          yield page;
+        }
+      } finally {
+        afterWriteListeners.delete(listener);
+        unregister();
+      }
+    },
+    async *watchDeltas(signal) {
+      assertAccepting();
+      const queue = createAsyncQueue<Delta>({ capacity: streamBufferSize, overflow: 'fail' });
+      const unregister = register(queue);
+      deltaListeners.add(queue);
+      try {
+        for (;;) {
+          const next = await queue.next(signal);
+          if (next.done) return;
+          yield next.value;
+        }
+      } catch (error) {
+        stats.subscribersDropped++;
+        throw error;
+      } finally {
+        deltaListeners.delete(queue);
+        unregister();
+      }
+    },
+    async status() {
+      const counts = await store.counts();
+      return {
+        nodeId,
+        deltas: counts.deltas,
+        entities: counts.entities,
+        lastSeq: counts.lastSeq,
+        subscriptions: openQueues.size,
+      };
+    },
+    stats() {
+      return { ...stats, subscriptions: openQueues.size, deltasInViews: views.size };
+    },
+    close() {
+      closing ??= (async () => {
+        accepting = false;
+        await writeChain;
+        for (const queue of openQueues) queue.close();
+        await store.close();
+      })();
+      return closing;
+    },
+  };
+  return node;
+}

@@ -1,0 +1,61 @@
+import { z } from 'zod';
+import { asOfInput, entityIdInput, limitInput, propertiesInput, whereInput } from '../inputs.ts';
+import { readProcedure, streamOf, writeProcedure } from '../trpc.ts';
+
+const schemaName = z.string().min(1).optional();
+
+const queryInput = z.object({
+  schema: z.string().min(1),
+  where: whereInput.optional(),
+  limit: limitInput,
+  cursor: z.string().optional(),
+  asOf: asOfInput,
+});
+
+export const entitiesRouter = {
+  hyperview: readProcedure
+    .input(z.object({ id: entityIdInput, asOf: asOfInput }))
+    .query(({ ctx, input }) =>
+      ctx.node.hyperview(input.id, input.asOf === undefined ? {} : { asOf: input.asOf }),
+    ),
+  /** The resolved view, under a schema or schemaless (every property, last-write-wins). */
+  get: readProcedure
+    .input(z.object({ id: entityIdInput, schema: schemaName, asOf: asOfInput }))
+    .query(({ ctx, input }) =>
+      ctx.node.view(input.id, {
+        ...(input.schema === undefined ? {} : { schema: input.schema }),
+        ...(input.asOf === undefined ? {} : { asOf: input.asOf }),
+      }),
+    ),
+  /** One delta setting these properties, written as the caller. */
+  put: writeProcedure
+    .input(z.object({ id: entityIdInput, properties: propertiesInput }))
+    .mutation(({ ctx, input }) =>
+      ctx.node.putProperties(input.id, input.properties, ctx.principal),
+    ),
+  query: readProcedure
+    .input(queryInput)
+    .query(({ ctx, input }) => ctx.node.query(stripUndefined(input))),
+  /** The query's first page now, then whenever a write changes it. */
+  watchQuery: readProcedure
+    .input(queryInput)
+    .subscription(({ ctx, input, signal }) =>
+      streamOf(ctx.node.watchQuery(stripUndefined(input), signal)),
+    ),
+  /** The view now, then on every change of the resolved value. */
+  watch: readProcedure
+    .input(z.object({ id: entityIdInput, schema: schemaName }))
+    .subscription(({ ctx, input, signal }) =>
+      streamOf(
+        ctx.node.watchEntity(
+          input.id,
+          input.schema === undefined ? {} : { schema: input.schema },
+          signal,
+        ),
+      ),
+    ),
+};
+
+function stripUndefined<T extends object>(value: T): T {
+  return Object.fromEntries(Object.entries(value).filter(([, v]) => v !== undefined)) as T;
+}

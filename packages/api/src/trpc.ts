@@ -1,0 +1,96 @@
+import { isRhizomeError } from '@rhizome/core';
+import { initTRPC, TRPCError } from '@trpc/server';
+import { getTrpcCode, toErrorResponse } from './error-mapping.ts';
+import { ApiErrorCode } from './errors.ts';
+import type { RhizomeNode } from './node/rhizome-node.ts';
+import { assertScope, type Principal, type Scope } from './principal.ts';
+
+export interface ApiContext {
+  readonly node: RhizomeNode;
+  /** Null when the request carried no (valid) credentials. */
+  readonly principal: Principal | null;
+}
+
+export interface CreateContextOptions {
+  readonly node: RhizomeNode;
+  readonly principal: Principal | null;
+}
+
+/** The tRPC context: the node service and who is calling. Transports authenticate, then call this. */
+export function createContext(options: CreateContextOptions): ApiContext {
+  return { node: options.node, principal: options.principal };
+}
+
+/** A Rhizome error as a tRPC error with the matching code; the original stays the `cause`. */
+export function toTRPCError(error: unknown): TRPCError {
+  if (error instanceof TRPCError) return error;
+  if (isRhizomeError(error))
+    return new TRPCError({ code: getTrpcCode(error.code), message: error.message, cause: error });
+  return new TRPCError({ code: 'INTERNAL_SERVER_ERROR', message: 'internal error', cause: error });
+}
+
+/** The stable code a client sees in `error.data.rhizome.code`. */
+function stableCodeOf(error: TRPCError): string {
+  if (isRhizomeError(error.cause)) return error.cause.code;
+  if (error.code === 'BAD_REQUEST' || error.code === 'PARSE_ERROR')
+    return ApiErrorCode.InvalidRequest;
+  if (error.code === 'NOT_FOUND') return ApiErrorCode.RouteNotFound;
+  return ApiErrorCode.Internal;
+}
+
+const t = initTRPC.context<ApiContext>().create({
+  errorFormatter({ shape, error }) {
+    const cause = error.cause;
+    // Same details as the REST body (including the JSON path of a validation error).
+    const details = isRhizomeError(cause)
+      ? toErrorResponse(cause).body.error.details
+      : error.code === 'BAD_REQUEST'
+        ? ((cause as { issues?: unknown } | undefined)?.issues ?? null)
+        : null;
+    return { ...shape, data: { ...shape.data, rhizome: { code: stableCodeOf(error), details } } };
+  },
+  sse: {
+    // Keeps proxies from closing an idle subscription and lets the client notice a dead server.
+    ping: { enabled: true, intervalMs: 15_000 },
+    client: { reconnectAfterInactivityMs: 40_000 },
+  },
+});
+
+export const createRouter = t.router;
+export const createCallerFactory = t.createCallerFactory;
+
+const mapErrors = t.middleware(async ({ next }) => {
+  const result = await next();
+  if (
+    !result.ok &&
+    result.error.code === 'INTERNAL_SERVER_ERROR' &&
+    isRhizomeError(result.error.cause)
+  ) {
+    return { ...result, error: toTRPCError(result.error.cause) };
+  }
+  return result;
+});
+
+const requireScope = (scope: Scope) =>
+  t.middleware(({ ctx, next }) => {
+    try {
+      return next({ ctx: { ...ctx, principal: assertScope(ctx.principal, scope) } });
+    } catch (error) {
+      throw toTRPCError(error);
+    }
+  });
+
+/** No credentials needed (health). */
+export const publicProcedure = t.procedure.use(mapErrors);
+export const readProcedure = publicProcedure.use(requireScope('read'));
+export const writeProcedure = publicProcedure.use(requireScope('write'));
+export const adminProcedure = publicProcedure.use(requireScope('admin'));
+
+/** Runs a node stream as a subscription body, turning its errors into tRPC errors. */
+export async function* streamOf<T>(source: AsyncGenerator<T>): AsyncGenerator<T> {
+  try {
+    yield* source;
+  } catch (error) {
+    throw toTRPCError(error);
+  }
+}

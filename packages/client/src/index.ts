@@ -1,0 +1,11 @@
+export * from './create-client.ts';
+export * from './error-code.ts';
+export type {
+  AppRouter,
+  EntityViewJson,
+  HyperviewJson,
+  WriteResult,
+  DeltaPage,
+  EntityPageJson,
+  NodeStatus,
+} from '@rhizome/api';

@@ -209,47 +209,32 @@ export function createEntityResolution(
     return context;
   };
 
-  const runUpdate = (slot: Slot, delta: Delta, property: string, deps: Dependencies): void => {
+  // One path for both lifecycle steps, so tracing and error reporting cannot drift apart.
+  const runStep = (
+    kind: 'update' | 'remove',
+    slot: Slot,
+    delta: Delta,
+    property: string,
+    deps: Dependencies,
+  ): void => {
     const plugin = slot.planned.plugin;
     const value = readValue(delta, entityId, property);
     if (tracer !== undefined) {
-      tracer({
-        kind: 'update',
-        entityId,
-        plugin: plugin.name,
-        property: plugin.property,
-        deltaId: delta.id,
-        input: value,
-        deps,
-      });
+      tracer({ kind, entityId, plugin: plugin.name, property: plugin.property, deltaId: delta.id, input: value, deps });
     }
     try {
-      slot.state = plugin.update(slot.state, value, delta, deps, contextFor(property));
+      slot.state =
+        kind === 'update'
+          ? plugin.update(slot.state, value, delta, deps, contextFor(property))
+          : plugin.remove!(slot.state, value, delta, deps, contextFor(property));
     } catch (cause) {
-      report(slot, 'update', cause, delta);
+      report(slot, kind, cause, delta);
     }
   };
-
-  const runRemove = (slot: Slot, delta: Delta, property: string, deps: Dependencies): void => {
-    const plugin = slot.planned.plugin;
-    const value = readValue(delta, entityId, property);
-    if (tracer !== undefined) {
-      tracer({
-        kind: 'remove',
-        entityId,
-        plugin: plugin.name,
-        property: plugin.property,
-        deltaId: delta.id,
-        input: value,
-        deps,
-      });
-    }
-    try {
-      slot.state = plugin.remove!(slot.state, value, delta, deps, contextFor(property));
-    } catch (cause) {
-      report(slot, 'remove', cause, delta);
-    }
-  };
+  const runUpdate = (slot: Slot, delta: Delta, property: string, deps: Dependencies): void =>
+    runStep('update', slot, delta, property, deps);
+  const runRemove = (slot: Slot, delta: Delta, property: string, deps: Dependencies): void =>
+    runStep('remove', slot, delta, property, deps);
 
   /** The properties of this entity that `delta` is listed under, in pointer order, without repeats. */
   const propertiesOf = (delta: Delta): string[] => {

@@ -2,7 +2,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { nameArb, pointerArb, primitiveArb, referenceArb, timeCreatedArb } from '../test/arbitraries.ts';
-import { assertProperty } from '../test/seed.ts';
+import { assertProperty } from '@rhizome/vitest-config/seed';
 import { createDeltaBuilder, type DeltaBuilder, type PropertyValue } from './builder.ts';
 import { isRhizomeError } from './errors.ts';
 import { parseDeltaJson } from './parse.ts';

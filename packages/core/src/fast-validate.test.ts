@@ -3,7 +3,7 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { contentArb, nameArb, primitiveArb } from '../test/arbitraries.ts';
 import type { WireJson } from '../test/fixtures.ts';
-import { assertProperty } from '../test/seed.ts';
+import { assertProperty } from '@rhizome/vitest-config/seed';
 import { createDelta } from './create.ts';
 import { isValidDeltaContentShape, isValidDeltaShape } from './fast-validate.ts';
 import { DeltaLimits } from './limits.ts';

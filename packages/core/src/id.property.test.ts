@@ -2,7 +2,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { contentArb, nameArb, pointerArb, primitiveArb, shuffleKeys, timeCreatedArb } from '../test/arbitraries.ts';
-import { assertProperty } from '../test/seed.ts';
+import { assertProperty } from '@rhizome/vitest-config/seed';
 import { canonicalJson, encodeCanonicalContent } from './canonical.ts';
 import { createDelta } from './create.ts';
 import { computeDeltaId } from './id.ts';

@@ -9,7 +9,7 @@ import {
   permutations,
   resolveFromScratch,
 } from '../test/support/deltas.ts';
-import { assertProperty } from '../test/support/seed.ts';
+import { assertProperty } from '@rhizome/vitest-config/seed';
 import { sequence, type SequenceElement } from './sequence.ts';
 
 const textResolver = () => createCustomResolver([sequence({ property: 'text' })]);

@@ -2,7 +2,7 @@ import type { Delta } from '@rhizome/core';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { at, createReplica, negate, resolveFromScratch } from './support/deltas.ts';
-import { assertProperty } from './support/seed.ts';
+import { assertProperty } from '@rhizome/vitest-config/seed';
 import { createTenPluginResolver } from './support/ten-plugins.ts';
 
 const PROPERTIES = ['price', 'discount', 'name', 'color', 'score', 'fee'] as const;

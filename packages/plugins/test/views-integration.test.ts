@@ -9,7 +9,7 @@ import {
   type ResolverPlugin,
 } from '../src/index.ts';
 import { at, negate, resolveFromScratch, set } from './support/deltas.ts';
-import { assertProperty } from './support/seed.ts';
+import { assertProperty } from '@rhizome/vitest-config/seed';
 import { createTenPluginResolver } from './support/ten-plugins.ts';
 
 const discount: ResolverPlugin<number | undefined, number | undefined> = {

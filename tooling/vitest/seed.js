@@ -1,8 +1,8 @@
-// One seed per test run for every randomised test: RHIZOME_SEED replays a run, otherwise a fresh
-// seed is drawn. A failing property reports the seed so the failure can be replayed.
+// One seed per test run for every randomised test in the repo: RHIZOME_SEED replays a run,
+// otherwise a fresh seed is drawn. A failing property prints the seed so it can be replayed.
 import fc from 'fast-check';
 
-function resolveSeed(): number {
+function resolveSeed() {
   const fromEnv = process.env['RHIZOME_SEED'];
   if (fromEnv === undefined || fromEnv === '') return (Math.random() * 0x7fffffff) | 0;
   const seed = Number(fromEnv);
@@ -12,10 +12,10 @@ function resolveSeed(): number {
 
 export const seed = resolveSeed();
 
-/** fc.assert with the run's seed; on failure the error names the seed to replay with. */
-export function assertProperty<Ts>(property: fc.IProperty<Ts>, parameters: fc.Parameters<Ts> = {}): void {
+export function assertProperty(property, parameters = {}) {
+  const options = typeof parameters === 'number' ? { numRuns: parameters } : parameters;
   fc.assert(property, {
-    ...parameters,
+    ...options,
     seed,
     reporter(details) {
       if (!details.failed) return;

@@ -1,0 +1,3 @@
+import { createConfig } from '@rhizome/eslint-config';
+
+export default createConfig({ layer: 'app' });

@@ -1,0 +1,54 @@
+import { createHash } from 'node:crypto';
+import { readFile, rename, rm, writeFile } from 'node:fs/promises';
+import { z } from 'zod';
+
+/**
+ * How far an import got: the number of lines whose deltas the node acknowledged, with a hash of
+ * the last of them so a re-run notices when the file under the checkpoint changed.
+ */
+export interface Checkpoint {
+  readonly version: 1;
+  readonly file: string;
+  readonly url: string;
+  readonly line: number;
+  readonly lineHash: string;
+}
+
+const checkpointSchema = z.object({
+  version: z.literal(1),
+  file: z.string(),
+  url: z.string(),
+  line: z.number().int().nonnegative(),
+  lineHash: z.string(),
+});
+
+export function hashLine(line: string): string {
+  return createHash('sha256').update(line).digest('hex');
+}
+
+/** The checkpoint at `path`, or undefined when there is none or it is unreadable. */
+export async function readCheckpoint(path: string): Promise<Checkpoint | undefined> {
+  let text: string;
+  try {
+    text = await readFile(path, 'utf8');
+  } catch {
+    return undefined;
+  }
+  try {
+    const parsed = checkpointSchema.safeParse(JSON.parse(text));
+    return parsed.success ? parsed.data : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/** Written beside and renamed over, so a crash mid-write never leaves half a checkpoint. */
+export async function writeCheckpoint(path: string, checkpoint: Checkpoint): Promise<void> {
+  const temporary = `${path}.tmp`;
+  await writeFile(temporary, `${JSON.stringify(checkpoint)}\n`);
+  await rename(temporary, path);
+}
+
+export async function removeCheckpoint(path: string): Promise<void> {
+  await rm(path, { force: true });
+}

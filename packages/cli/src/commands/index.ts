@@ -1,0 +1,29 @@
+import type { Command } from '../command.ts';
+import { exportCommand } from './export.ts';
+import { getCommand } from './get.ts';
+import { hyperviewCommand } from './hyperview.ts';
+import { importCommand } from './import.ts';
+import { negateCommand } from './negate.ts';
+import { peersCommand } from './peers.ts';
+import { putCommand } from './put.ts';
+import { schemaGetCommand, schemaListCommand, schemaPutCommand } from './schema.ts';
+import { serveCommand } from './serve.ts';
+import { statusCommand } from './status.ts';
+import { typesCommand } from './types.ts';
+
+/** In the order `rhizome --help` lists them. */
+export const COMMANDS: readonly Command[] = [
+  serveCommand,
+  statusCommand,
+  putCommand,
+  getCommand,
+  hyperviewCommand,
+  negateCommand,
+  schemaPutCommand,
+  schemaGetCommand,
+  schemaListCommand,
+  exportCommand,
+  importCommand,
+  typesCommand,
+  peersCommand,
+];

@@ -1,0 +1,56 @@
+import { z } from 'zod';
+import { createUsageError } from './errors.ts';
+
+// The same bounds the API applies, checked here so a typo is a usage error, not a round trip.
+export const entityIdInput = z
+  .string()
+  .min(1, 'must not be empty')
+  .max(512, 'must be at most 512 characters');
+
+export const asOfInput = z
+  .string()
+  .regex(/^\d+$/, 'must be a non-negative integer (milliseconds since the epoch)')
+  .transform(Number)
+  .refine(Number.isSafeInteger, 'is too large');
+
+export const urlInput = z.string().refine((value) => {
+  try {
+    return ['http:', 'https:'].includes(new URL(value).protocol);
+  } catch {
+    return false;
+  }
+}, 'must be an http:// or https:// URL');
+
+export const positiveIntegerInput = (max: number) =>
+  z
+    .string()
+    .regex(/^\d+$/, `must be an integer from 1 to ${max}`)
+    .transform(Number)
+    .refine((n) => n >= 1 && n <= max, `must be an integer from 1 to ${max}`);
+
+export const propertyValueInput = z.union([
+  z.string(),
+  z.number().finite(),
+  z.boolean(),
+  z.null(),
+  z.strictObject({ id: z.string().min(1) }),
+]);
+
+export const propertiesInput = z
+  .record(z.string().min(1), propertyValueInput)
+  .refine((properties) => Object.keys(properties).length > 0, 'at least one property is required');
+
+/** Parses `value` with `schema`, or throws a usage error naming what was wrong. */
+export function parseInput<T extends z.ZodType>(
+  schema: T,
+  value: unknown,
+  what: string,
+): z.output<T> {
+  const result = schema.safeParse(value);
+  if (result.success) return result.data;
+  const issue = result.error.issues[0];
+  const path = issue?.path.length ? ` at ${issue.path.join('.')}` : '';
+  throw createUsageError(`${what}${path}: ${issue?.message ?? 'invalid'}`, {
+    path: issue?.path ?? [],
+  });
+}

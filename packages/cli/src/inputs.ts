@@ -28,17 +28,8 @@ export const positiveIntegerInput = (max: number) =>
     .transform(Number)
     .refine((n) => n >= 1 && n <= max, `must be an integer from 1 to ${max}`);
 
-export const propertyValueInput = z.union([
-  z.string(),
-  z.number().finite(),
-  z.boolean(),
-  z.null(),
-  z.strictObject({ id: z.string().min(1) }),
-]);
-
-export const propertiesInput = z
-  .record(z.string().min(1), propertyValueInput)
-  .refine((properties) => Object.keys(properties).length > 0, 'at least one property is required');
+// What `put` sends is exactly what the API accepts: one schema, owned by the contract package.
+export { propertiesInput } from '@rhizome/api';
 
 /** Parses `value` with `schema`, or throws a usage error naming what was wrong. */
 export function parseInput<T extends z.ZodType>(

@@ -109,30 +109,36 @@ function* deltaLines(deltas: readonly Delta[]) {
   for (let i = 0; i < deltas.length; i += 1_000) {
     let chunk = '';
     for (const d of deltas.slice(i, i + 1_000)) {
-      chunk += `${copyText(d.id)}\t${d.timeCreated}\t${copyText(d.host)}\t${copyText(d.creator)}\t${copyText(JSON.stringify(d))}\n`;
+      chunk += `${copyText(d.id)}\t${copyText(JSON.stringify(d))}\n`;
     }
     yield chunk;
   }
 }
 
+/** Pointer rows carry the seq their delta gets from the identity column: 1, 2, … in COPY order. */
 function* pointerLines(deltas: readonly Delta[]) {
   for (let i = 0; i < deltas.length; i += 1_000) {
     let chunk = '';
-    for (const d of deltas.slice(i, i + 1_000)) {
+    deltas.slice(i, i + 1_000).forEach((d, j) => {
       for (const p of listReferencePointers(d)) {
         const context = p.targetContext === null ? '\\N' : copyText(p.targetContext);
-        chunk += `${copyText(p.targetId)}\t${context}\t${d.timeCreated}\t${d.id}\t${p.position}\t${copyText(p.localContext)}\n`;
+        chunk += `${copyText(p.targetId)}\t${context}\t${d.timeCreated}\t${i + j + 1}\t${p.position}\t${copyText(p.localContext)}\n`;
       }
-    }
+    });
     yield chunk;
   }
 }
 
-const DELTA_COLUMNS = 'id, time_created, host, creator, body';
+// seq and received_at come from the identity column and the default, as in the store.
+const DELTA_COLUMNS = 'id, body';
 const POINTER_COLUMNS =
-  'target_id, target_context, time_created, delta_id, position, local_context';
+  'target_id, target_context, time_created, delta_seq, position, local_context';
 
-/** COPY of the same rows into a bare table: the same columns as rhizome_deltas, no key, no index. */
+/**
+ * COPY of the same rows into a bare table: the delta row payload (id, seq, received_at, body,
+ * exactly the columns of rhizome_deltas) with no key and no index. This is the baseline the target
+ * is stated against.
+ */
 async function copyBare(sql: postgres.Sql, deltas: readonly Delta[]): Promise<number> {
   await sql.unsafe(
     `CREATE TABLE ${SCHEMA}.bare_deltas (LIKE ${SCHEMA}.rhizome_deltas INCLUDING DEFAULTS INCLUDING IDENTITY)`,

@@ -1,4 +1,4 @@
-import { createMemoryStore } from '@rhizome/storage';
+import { createMemoryStore, type DeltaStore } from '@rhizome/storage';
 import { afterEach, describe, expect, it } from 'vitest';
 import { createOpenPrincipal } from '../principal.ts';
 import { createRhizomeNode, type RhizomeNode } from './rhizome-node.ts';
@@ -67,6 +67,65 @@ describe('createRhizomeNode', () => {
       code: 'NODE_UNAVAILABLE',
     });
     node = undefined;
+  });
+});
+
+describe('group commit', () => {
+  /** A memory store that records the size of every append and can be told to fail the next one. */
+  const createRecordingStore = () => {
+    const inner = createMemoryStore();
+    const appends: number[] = [];
+    let failNext = false;
+    const store: DeltaStore = {
+      ...inner,
+      async append(deltas) {
+        appends.push(deltas.length);
+        if (failNext) {
+          failNext = false;
+          throw Object.assign(new Error('disk full'), { code: 'STORAGE_FAILED' });
+        }
+        return inner.append(deltas);
+      },
+    };
+    return { store, appends, failOnce: () => (failNext = true) };
+  };
+  const pointersFor = (entity: string) => [
+    { localContext: 'entity', target: { id: entity }, targetContext: 'n' },
+    { localContext: 'n', target: 1 },
+  ];
+
+  it('stores writes that arrive during an append together, with results as if run in order', async () => {
+    const { store, appends } = createRecordingStore();
+    node = await createRhizomeNode({ store, nodeId: 'n' });
+    const first = node.putProperties('e0', { n: 0 }, open); // goes alone: nothing to group with yet
+    const same = { timeCreated: 5, pointers: pointersFor('twin') };
+    const grouped = [
+      node.write([same], open),
+      ...[1, 2, 3].map((n) => node!.putProperties(`e${n}`, { n }, open)),
+      node.write([same], open), // the same delta again, later in the same group
+    ];
+    expect((await first).status).toBe('stored');
+    const results = await Promise.all(grouped);
+    expect(appends).toEqual([1, 5]);
+    expect(results[0]).toEqual([{ id: expect.any(String), status: 'stored' }]);
+    expect(results[4]).toEqual([{ id: (results[0] as { id: string }[])[0]!.id, status: 'duplicate' }]);
+    expect(results.slice(1, 4).every((r) => (r as { status: string }).status === 'stored')).toBe(true);
+    expect(node.view('e3')).toEqual({ id: 'e3', n: 3 });
+    expect(node.stats()).toMatchObject({ deltasStored: 5, deltasDuplicate: 1, writeBatches: 2 });
+  });
+
+  it('fails every write of a failed group, applies none of them, and goes on with the next', async () => {
+    const { store, failOnce } = createRecordingStore();
+    node = await createRhizomeNode({ store, nodeId: 'n' });
+    const blocker = node.putProperties('first', { n: 1 }, open);
+    failOnce();
+    const doomed = [node.putProperties('a', { n: 1 }, open), node.putProperties('b', { n: 2 }, open)];
+    expect((await blocker).status).toBe('stored');
+    for (const write of doomed) await expect(write).rejects.toThrow('disk full');
+    expect(() => node!.view('a')).toThrow('no visible delta');
+    expect((await store.counts()).deltas).toBe(1); // only the write before the failed group
+    expect((await node.putProperties('a', { n: 3 }, open)).status).toBe('stored');
+    expect(node.view('a')).toEqual({ id: 'a', n: 3 });
   });
 });
 

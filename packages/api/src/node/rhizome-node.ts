@@ -6,7 +6,7 @@ import {
   type Delta,
   type PropertyValue,
 } from '@rhizome/core';
-import { replayStore, type DeltaStore } from '@rhizome/storage';
+import { StorageLimits, replayStore, type DeltaStore } from '@rhizome/storage';
 import {
   createViewStore,
   parseSchema,
@@ -151,6 +151,12 @@ export interface CreateNodeOptions {
 }
 
 /** The view with the entity id first; the id wins over a property that happens to be called `id`. */
+interface PendingWrite {
+  readonly deltas: readonly Delta[];
+  readonly resolve: (results: WriteResult[]) => void;
+  readonly reject: (error: unknown) => void;
+}
+
 function withId(entityId: string, view: unknown): EntityViewJson {
   return Object.assign({ id: entityId }, view as Readonly<Record<string, unknown>>, {
     id: entityId,
@@ -178,8 +184,12 @@ export async function createRhizomeNode(options: CreateNodeOptions): Promise<Rhi
   const openQueues = new Set<AsyncQueue<unknown>>();
   let accepting = true;
   let closing: Promise<void> | undefined;
-  // Writes run one at a time: views and subscribers then see deltas in storage order.
-  let writeChain: Promise<unknown> = Promise.resolve();
+  // Group commit. Writes are stored one group at a time (views and subscribers then see deltas in
+  // storage order); every write that arrives while a group is being stored joins the next group,
+  // which goes to storage as one atomic append — one transaction and one durable flush for many
+  // requests. Results are computed as if the writes had run one after another.
+  const pendingWrites: PendingWrite[] = [];
+  let flushing: Promise<void> | undefined;
   const stats = { deltasStored: 0, deltasDuplicate: 0, writeBatches: 0, subscribersDropped: 0 };
 
   const assertAccepting = (): void => {
@@ -203,33 +213,55 @@ export async function createRhizomeNode(options: CreateNodeOptions): Promise<Rhi
     }
   };
 
-  const commit = (deltas: readonly Delta[]): Promise<WriteResult[]> => {
-    const run = async (): Promise<WriteResult[]> => {
-      const result = await store.append(deltas);
+  const takeGroup = (): PendingWrite[] => {
+    const group: PendingWrite[] = [];
+    let size = 0;
+    while (pendingWrites.length > 0) {
+      const next = pendingWrites[0]!;
+      if (group.length > 0 && size + next.deltas.length > StorageLimits.maxBatchSize) break;
+      group.push(pendingWrites.shift()!);
+      size += next.deltas.length;
+    }
+    return group;
+  };
+
+  const storeGroup = async (group: readonly PendingWrite[]): Promise<void> => {
+    try {
+      const result = await store.append(group.flatMap((write) => write.deltas));
       const inserted = new Set(result.inserted);
-      const seen = new Set<string>();
-      const fresh = deltas.filter((delta) => {
-        if (!inserted.has(delta.id) || seen.has(delta.id)) return false;
-        seen.add(delta.id);
-        return true;
-      });
+      const claimed = new Set<string>();
+      const fresh: Delta[] = [];
+      const results = group.map((write) =>
+        write.deltas.map((delta): WriteResult => {
+          const stored = inserted.has(delta.id) && !claimed.has(delta.id);
+          claimed.add(delta.id);
+          if (stored) {
+            fresh.push(delta);
+            stats.deltasStored++;
+          } else stats.deltasDuplicate++;
+          return { id: delta.id, status: stored ? 'stored' : 'duplicate' };
+        }),
+      );
       views.ingestMany(fresh);
       for (const delta of fresh) for (const queue of deltaListeners) queue.push(delta);
       if (fresh.length > 0) for (const listener of afterWriteListeners) listener();
       stats.writeBatches++;
-      const claimed = new Set<string>();
-      return deltas.map((delta) => {
-        const stored = inserted.has(delta.id) && !claimed.has(delta.id);
-        claimed.add(delta.id);
-        if (stored) stats.deltasStored++;
-        else stats.deltasDuplicate++;
-        return { id: delta.id, status: stored ? 'stored' : 'duplicate' };
-      });
-    };
-    const next = writeChain.then(run, run);
-    writeChain = next.catch(() => {});
-    return next;
+      group.forEach((write, i) => write.resolve(results[i]!));
+    } catch (error) {
+      for (const write of group) write.reject(error);
+    }
   };
+
+  const flushWrites = async (): Promise<void> => {
+    while (pendingWrites.length > 0) await storeGroup(takeGroup());
+    flushing = undefined;
+  };
+
+  const commit = (deltas: readonly Delta[]): Promise<WriteResult[]> =>
+    new Promise<WriteResult[]>((resolve, reject) => {
+      pendingWrites.push({ deltas, resolve, reject });
+      flushing ??= flushWrites();
+    });
 
   const builderFor = (principal: Principal) =>
     createDeltaBuilder({ creator: principal.creator, host: nodeId, clock });
@@ -507,7 +539,7 @@ export async function createRhizomeNode(options: CreateNodeOptions): Promise<Rhi
     close() {
       closing ??= (async () => {
         accepting = false;
-        await writeChain;
+        await flushing;
         for (const queue of openQueues) queue.close();
         await store.close();
       })();

@@ -3,6 +3,11 @@ import type { DeltaIndex } from './delta-index.ts';
 import type { Hyperview } from './types.ts';
 import type { Visibility } from './visibility.ts';
 
+/** Keys in code-unit order, the same on every node whatever the insertion order. */
+function sortedKeys(map: ReadonlyMap<string, unknown>): string[] {
+  return [...map.keys()].sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
+}
+
 /**
  * The entity's visible deltas by property, each list in total order; empty properties left out.
  * Properties come in code-unit order so that iteration is the same on every node.
@@ -15,7 +20,7 @@ export function collectVisibleProperties(
   const result = new Map<string, readonly Delta[]>();
   const stored = index.entityProperties(entityId);
   if (stored === undefined) return result;
-  const properties = [...stored.keys()].sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
+  const properties = sortedKeys(stored);
   // Plain entity (no negation targets, no transaction members): only the universe matters.
   const plain = index.isEntityPlain(entityId);
   for (const property of properties) {
@@ -48,7 +53,7 @@ export function collectNegatedProperties(
   const result = new Map<string, readonly Delta[]>();
   const stored = index.entityProperties(entityId);
   if (stored === undefined || index.isEntityPlain(entityId)) return result;
-  const properties = [...stored.keys()].sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
+  const properties = sortedKeys(stored);
   for (const property of properties) {
     const negated = stored.get(property)!.filter((delta) => visibility.isEffective(delta) && !visibility.isVisible(delta));
     if (negated.length > 0) result.set(property, negated);

@@ -81,7 +81,11 @@ export interface ViewStore {
   entitiesWithProperty(property: string, options?: PageOptions & ReadOptions): Page;
   /** Entities holding any of the schema's properties whose resolved view matches `where`. */
   query(schema: Schema, options?: QueryOptions): Page;
-  /** Calls back when the entity's resolved view changes, and only then. Returns unsubscribe. */
+  /**
+   * Calls back when the entity's resolved view changes, and only then. Returns unsubscribe.
+   * Subscribers to the same entity under the same schema share one resolution per change and are
+   * all handed the same (frozen) view object.
+   */
   subscribe<S extends Schema | undefined = undefined>(
     entityId: string,
     listener: ViewListener<S extends Schema ? ViewOf<S> : EntityView>,
@@ -113,11 +117,27 @@ interface ExpandedEntry {
   readonly deps: Set<string>;
 }
 
-interface Subscription {
+interface SubscriptionMember {
+  readonly listener: (view: never, entityId: string) => void;
+  /** The group version this member last saw (at subscribe, or when last called). */
+  seenVersion: number;
+  /** The serialised view it saw then; only compared when it is more than one version behind. */
+  seenKey: string;
+  active: boolean;
+}
+
+/**
+ * The subscriptions to one entity under one schema (or schemaless): every member would resolve
+ * the same view, so a write resolves and serialises it once per group and then only pushes the
+ * same view object to each member whose last seen value differs.
+ */
+interface SubscriptionGroup {
   readonly entityId: string;
   readonly schema: Schema | undefined;
-  readonly listener: (view: never, entityId: string) => void;
+  readonly members: Set<SubscriptionMember>;
   last: string;
+  /** Bumped exactly when `last` changes, so consecutive versions never share a value. */
+  version: number;
   deps: Set<string>;
   active: boolean;
 }
@@ -160,11 +180,11 @@ export function createViewStore(options: ViewStoreOptions = {}): ViewStore {
   const index = createDeltaIndex(undefined, options.compact === undefined ? {} : { compact: options.compact });
   const schemas = new Map<string, Schema>();
   const caches = new Map<CacheKey, Map<string, CacheEntry>>();
-  const subscriptionsByEntity = new Map<string, Set<Subscription>>();
+  const subscriptionsByEntity = new Map<string, Set<SubscriptionGroup>>();
   const expandedCaches = new Map<Schema, Map<string, ExpandedEntry>>();
   const expandedByDep = new Map<string, Set<ExpandedEntry>>();
   let subscriptionCount = 0;
-  const subscriptions = new Set<Subscription>();
+  const groups = new Map<CacheKey, Map<string, SubscriptionGroup>>();
 
   const lookupSchema = (target: string | Schema): Schema => {
     if (typeof target !== 'string') return target;
@@ -393,39 +413,62 @@ export function createViewStore(options: ViewStoreOptions = {}): ViewStore {
     }
   };
 
-  const track = (subscription: Subscription, deps: Set<string>): void => {
-    for (const entityId of subscription.deps) if (!deps.has(entityId)) subscriptionsByEntity.get(entityId)?.delete(subscription);
+  const track = (group: SubscriptionGroup, deps: Set<string>): void => {
+    for (const entityId of group.deps) if (!deps.has(entityId)) subscriptionsByEntity.get(entityId)?.delete(group);
     for (const entityId of deps) {
       let set = subscriptionsByEntity.get(entityId);
       if (set === undefined) {
         set = new Set();
         subscriptionsByEntity.set(entityId, set);
       }
-      set.add(subscription);
+      set.add(group);
     }
-    subscription.deps = deps;
+    group.deps = deps;
   };
 
   const notify = (entities: Set<string>): void => {
-    const due = new Set<Subscription>();
-    for (const entityId of entities) for (const subscription of subscriptionsByEntity.get(entityId) ?? []) due.add(subscription);
+    const due = new Set<SubscriptionGroup>();
+    for (const entityId of entities) for (const group of subscriptionsByEntity.get(entityId) ?? []) due.add(group);
     recheck(due);
   };
 
-  const recheck = (due: Iterable<Subscription>): void => {
+  const allGroups = function* (): Generator<SubscriptionGroup> {
+    for (const byEntity of groups.values()) yield* byEntity.values();
+  };
+
+  // Records a freshly serialised value on the group. A new value gets a new version, so members
+  // exactly one version behind are known to differ without comparing strings.
+  const advance = (group: SubscriptionGroup, key: string): void => {
+    if (key === group.last) return;
+    group.last = key;
+    group.version++;
+  };
+
+  const recheck = (due: Iterable<SubscriptionGroup>): void => {
     const errors: unknown[] = [];
-    for (const subscription of due) {
-      if (!subscription.active) continue;
+    for (const group of due) {
+      if (!group.active) continue;
       const deps = new Set<string>();
-      const view = resolveWithDeps(subscription.schema, subscription.entityId, undefined, deps);
-      track(subscription, deps);
-      const key = stableStringify(view);
-      if (key === subscription.last) continue;
-      subscription.last = key;
-      try {
-        subscription.listener(view as never, subscription.entityId);
-      } catch (error) {
-        errors.push(error);
+      const view = resolveWithDeps(group.schema, group.entityId, undefined, deps);
+      track(group, deps);
+      advance(group, stableStringify(view));
+      const { version, last } = group;
+      // Members that join from a listener start at the current version and are skipped; members
+      // that leave are removed from the set, which iteration then no longer visits.
+      for (const member of group.members) {
+        if (!member.active || member.seenVersion === version) continue;
+        const changed = member.seenVersion === version - 1 || member.seenKey !== last;
+        member.seenVersion = version;
+        member.seenKey = last;
+        if (!changed) continue;
+        try {
+          member.listener(view as never, group.entityId);
+        } catch (error) {
+          errors.push(error);
+        }
+        // A listener may have triggered a nested recheck of this group: later members then get
+        // the newer view from it, not this one.
+        if (group.version !== version) break;
       }
     }
     if (errors.length > 0) throw errors[0];
@@ -557,25 +600,49 @@ export function createViewStore(options: ViewStoreOptions = {}): ViewStore {
     },
     subscribe(entityId, listener, subscribeOptions = {}) {
       const schema = subscribeOptions.schema;
+      const cacheKey: CacheKey = schema ?? DEFAULT_VIEW;
       const deps = new Set<string>();
-      const view = resolveWithDeps(schema, entityId, undefined, deps);
-      const subscription: Subscription = {
-        entityId,
-        schema,
+      const key = stableStringify(resolveWithDeps(schema, entityId, undefined, deps));
+      let byEntity = groups.get(cacheKey);
+      if (byEntity === undefined) {
+        byEntity = new Map();
+        groups.set(cacheKey, byEntity);
+      }
+      let group = byEntity.get(entityId);
+      if (group === undefined) {
+        group = { entityId, schema, members: new Set(), last: key, version: 0, deps: new Set(), active: true };
+        byEntity.set(entityId, group);
+      } else {
+        // The group may not have heard of the current value yet (a listener subscribing while a
+        // recheck is under way, or a schema re-registered since). Moving the group on leaves its
+        // older members behind, so its next recheck still calls them, while this one starts current.
+        advance(group, key);
+      }
+      track(group, deps);
+      const member: SubscriptionMember = {
         listener: listener as (view: never, entityId: string) => void,
-        last: stableStringify(view),
-        deps: new Set(),
+        seenVersion: group.version,
+        seenKey: group.last,
         active: true,
       };
-      track(subscription, deps);
+      group.members.add(member);
       subscriptionCount++;
-      subscriptions.add(subscription);
+      const joined = group;
+      const groupsOfSchema = byEntity;
       return () => {
-        if (!subscription.active) return;
-        subscription.active = false;
+        if (!member.active) return;
+        member.active = false;
         subscriptionCount--;
-        subscriptions.delete(subscription);
-        for (const dep of subscription.deps) subscriptionsByEntity.get(dep)?.delete(subscription);
+        joined.members.delete(member);
+        if (joined.members.size > 0) return;
+        joined.active = false;
+        if (groupsOfSchema.get(entityId) === joined) groupsOfSchema.delete(entityId);
+        if (groupsOfSchema.size === 0 && groups.get(cacheKey) === groupsOfSchema) groups.delete(cacheKey);
+        for (const dep of joined.deps) {
+          const set = subscriptionsByEntity.get(dep);
+          set?.delete(joined);
+          if (set?.size === 0) subscriptionsByEntity.delete(dep);
+        }
       };
     },
     closure(entityId) {
@@ -595,7 +662,7 @@ export function createViewStore(options: ViewStoreOptions = {}): ViewStore {
       expandedByDep.clear();
       // Unaffected subscriptions re-read their cached views and stay silent; only a view that
       // resolves differently now calls back.
-      recheck(target === undefined ? [...subscriptions] : [...subscriptions].filter((s) => s.schema !== undefined));
+      recheck(target === undefined ? [...allGroups()] : [...allGroups()].filter((group) => group.schema !== undefined));
     },
   };
   return store;

@@ -41,6 +41,37 @@ describe('createRhizomeNode', () => {
     controller.abort();
   });
 
+  it('answers a write before its watchers hear, then gives them all the same newest view', async () => {
+    node = await createRhizomeNode({ store: createMemoryStore(), nodeId: 'n' });
+    await node.putProperties('ada', { n: 0 }, open);
+    const controller = new AbortController();
+    const watchers = Array.from({ length: 50 }, () => node!.watchEntity('ada', {}, controller.signal));
+    for (const watcher of watchers) expect((await watcher.next()).value).toEqual({ id: 'ada', n: 0 });
+    const pending = watchers.map((watcher) => watcher.next());
+    const order: string[] = [];
+    void pending[0]!.then(() => order.push('watcher'));
+    await node.putProperties('ada', { n: 1 }, open);
+    order.push('write');
+    await node.putProperties('ada', { n: 2 }, open); // before delivery: watchers get only the newest
+    const heard = (await Promise.all(pending)).map((next) => next.value);
+    expect(order).toEqual(['write', 'watcher']);
+    expect(heard[0]).toEqual({ id: 'ada', n: 2 });
+    expect(new Set(heard).size).toBe(1);
+    controller.abort();
+  });
+
+  it('delivers the last writes to watchers before closing', async () => {
+    node = await createRhizomeNode({ store: createMemoryStore(), nodeId: 'n' });
+    const watcher = node.watchEntity('ada', {});
+    expect((await watcher.next()).value).toEqual({ id: 'ada' });
+    const write = node.putProperties('ada', { n: 1 }, open);
+    await node.close();
+    await write;
+    expect((await watcher.next()).value).toEqual({ id: 'ada', n: 1 });
+    expect((await watcher.next()).done).toBe(true);
+    node = undefined;
+  });
+
   it('drops a raw-stream subscriber that falls too far behind, and counts it', async () => {
     node = await createRhizomeNode({
       store: createMemoryStore(),

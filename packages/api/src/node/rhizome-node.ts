@@ -284,6 +284,36 @@ export async function createRhizomeNode(options: CreateNodeOptions): Promise<Rhi
     return schema;
   };
 
+  // Every watcher of one entity under one schema is handed the same view object by the view
+  // store, so a write frames it once for all of them rather than once per watcher.
+  const framed = new WeakMap<object, EntityViewJson>();
+  const framedView = (entityId: string, view: unknown): EntityViewJson => {
+    if (typeof view !== 'object' || view === null) return withId(entityId, view);
+    const hit = framed.get(view);
+    if (hit !== undefined && hit.id === entityId) return hit;
+    const json = Object.freeze(withId(entityId, view));
+    framed.set(view, json);
+    return json;
+  };
+
+  // Watchers hear after the write has answered: a push wakes the watcher's stream, whose
+  // serialisation and socket write would otherwise all run, one per watcher, as microtasks ahead
+  // of the write's own response. Views are states, so a watcher only needs its newest one.
+  const undelivered = new Map<AsyncQueue<EntityViewJson>, EntityViewJson>();
+  let deliveryScheduled = false;
+  const deliverViews = (): void => {
+    deliveryScheduled = false;
+    const due = [...undelivered];
+    undelivered.clear();
+    for (const [queue, view] of due) queue.push(view);
+  };
+  const scheduleView = (queue: AsyncQueue<EntityViewJson>, view: EntityViewJson): void => {
+    undelivered.set(queue, view);
+    if (deliveryScheduled) return;
+    deliveryScheduled = true;
+    setTimeout(deliverViews, 0);
+  };
+
   const resolveView = (
     entityId: string,
     schemaName: string | undefined,
@@ -449,7 +479,7 @@ export async function createRhizomeNode(options: CreateNodeOptions): Promise<Rhi
       const unregister = register(queue);
       const stop = views.subscribe(
         entityId,
-        (view) => queue.push(withId(entityId, view)),
+        (view) => scheduleView(queue, framedView(entityId, view)),
         schema === undefined ? {} : { schema },
       );
       try {
@@ -461,6 +491,7 @@ export async function createRhizomeNode(options: CreateNodeOptions): Promise<Rhi
         }
       } finally {
         stop();
+        undelivered.delete(queue);
         unregister();
       }
     },
@@ -540,6 +571,7 @@ export async function createRhizomeNode(options: CreateNodeOptions): Promise<Rhi
       closing ??= (async () => {
         accepting = false;
         await flushing;
+        deliverViews(); // the last writes' views, before the streams end
         for (const queue of openQueues) queue.close();
         await store.close();
       })();

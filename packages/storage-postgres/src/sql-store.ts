@@ -55,6 +55,12 @@ SELECT id FROM inserted`;
  * Sequence numbers come from an identity column, and two transactions can commit them out of
  * order. A changes-feed reader would then step over the one committed later for good. Appends
  * therefore take a per-schema transaction lock, so numbers become visible in the order handed out.
+ *
+ * PGlite needs none of it: it is one backend, which runs one transaction at a time, so numbers
+ * are handed out and committed in the same order. There APPEND_SQL runs on its own: a single
+ * statement is its own transaction (all or nothing, committed before its result comes back),
+ * which saves the lock and the BEGIN and COMMIT calls, each a full trip through the WebAssembly
+ * backend on the caller's thread.
  */
 const LOCK_SQL = `SELECT pg_advisory_xact_lock(hashtext('rhizome:append:' || current_schema()))`;
 
@@ -101,10 +107,12 @@ export function createSqlDeltaStore(client: SqlClient, options: SqlStoreOptions 
       if (batch.unique.length === 0) return { inserted: [], duplicates: [] };
       const params = toAppendParams(batch.unique);
       const inserted = await run('append', () =>
-        client.transaction(async (tx: SqlQueryable) => {
-          await tx.query(LOCK_SQL);
-          return tx.query<{ id: string }>(APPEND_SQL, params);
-        }),
+        client.driver === 'pglite'
+          ? client.query<{ id: string }>(APPEND_SQL, params)
+          : client.transaction(async (tx: SqlQueryable) => {
+              await tx.query(LOCK_SQL);
+              return tx.query<{ id: string }>(APPEND_SQL, params);
+            }),
       );
       return splitResult(input, new Set(inserted.map((row) => row.id)));
     },

@@ -40,10 +40,13 @@ describe('changes feed under concurrent writers (PostgreSQL)', () => {
       const seen: StoredDelta[] = [];
       let cursor = 0;
       while (writing || seen.length < deltas.length) {
+        // Only a page read after the writers finished may end the loop: a page whose snapshot
+        // predates the last commit says nothing about it, even if `writing` flips meanwhile.
+        const writersDone = !writing;
         const page = await reader.changes({ after: cursor, limit: 137 });
         seen.push(...page.entries);
         cursor = page.cursor;
-        if (!writing && !page.hasMore && seen.length < deltas.length) break;
+        if (writersDone && !page.hasMore && seen.length < deltas.length) break;
       }
       await writes;
       const ids = seen.map((entry) => entry.delta.id);

@@ -50,9 +50,11 @@ describe('createRhizomeNode', () => {
     const pending = watchers.map((watcher) => watcher.next());
     const order: string[] = [];
     void pending[0]!.then(() => order.push('watcher'));
-    await node.putProperties('ada', { n: 1 }, open);
+    const first = node.putProperties('ada', { n: 1 }, open);
+    const second = node.putProperties('ada', { n: 2 }, open); // same group: watchers get only n: 2
+    await first;
     order.push('write');
-    await node.putProperties('ada', { n: 2 }, open); // before delivery: watchers get only the newest
+    await second;
     const heard = (await Promise.all(pending)).map((next) => next.value);
     expect(order).toEqual(['write', 'watcher']);
     expect(heard[0]).toEqual({ id: 'ada', n: 2 });
@@ -125,10 +127,11 @@ describe('group commit', () => {
     { localContext: 'n', target: 1 },
   ];
 
-  it('stores writes that arrive during an append together, with results as if run in order', async () => {
+  it('stores concurrent writes as one append, with results as if they ran in order', async () => {
     const { store, appends } = createRecordingStore();
     node = await createRhizomeNode({ store, nodeId: 'n' });
-    const first = node.putProperties('e0', { n: 0 }, open); // goes alone: nothing to group with yet
+    expect((await node.putProperties('e0', { n: 0 }, open)).status).toBe('stored'); // alone
+    const first = node.putProperties('e4', { n: 4 }, open);
     const same = { timeCreated: 5, pointers: pointersFor('twin') };
     const grouped = [
       node.write([same], open),
@@ -137,22 +140,22 @@ describe('group commit', () => {
     ];
     expect((await first).status).toBe('stored');
     const results = await Promise.all(grouped);
-    expect(appends).toEqual([1, 5]);
+    expect(appends).toEqual([1, 6]); // everything issued in one tick went as one append
     expect(results[0]).toEqual([{ id: expect.any(String), status: 'stored' }]);
     expect(results[4]).toEqual([{ id: (results[0] as { id: string }[])[0]!.id, status: 'duplicate' }]);
     expect(results.slice(1, 4).every((r) => (r as { status: string }).status === 'stored')).toBe(true);
     expect(node.view('e3')).toEqual({ id: 'e3', n: 3 });
-    expect(node.stats()).toMatchObject({ deltasStored: 5, deltasDuplicate: 1, writeBatches: 2 });
+    expect(node.stats()).toMatchObject({ deltasStored: 6, deltasDuplicate: 1, writeBatches: 2 });
   });
 
   it('fails every write of a failed group, applies none of them, and goes on with the next', async () => {
-    const { store, failOnce } = createRecordingStore();
+    const { store, appends, failOnce } = createRecordingStore();
     node = await createRhizomeNode({ store, nodeId: 'n' });
-    const blocker = node.putProperties('first', { n: 1 }, open);
+    expect((await node.putProperties('first', { n: 1 }, open)).status).toBe('stored');
     failOnce();
     const doomed = [node.putProperties('a', { n: 1 }, open), node.putProperties('b', { n: 2 }, open)];
-    expect((await blocker).status).toBe('stored');
     for (const write of doomed) await expect(write).rejects.toThrow('disk full');
+    expect(appends).toEqual([1, 2]);
     expect(() => node!.view('a')).toThrow('no visible delta');
     expect((await store.counts()).deltas).toBe(1); // only the write before the failed group
     expect((await node.putProperties('a', { n: 3 }, open)).status).toBe('stored');

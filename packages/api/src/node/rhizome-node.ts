@@ -253,6 +253,9 @@ export async function createRhizomeNode(options: CreateNodeOptions): Promise<Rhi
   };
 
   const flushWrites = async (): Promise<void> => {
+    // Let requests already waiting on the sockets be read first. On PGlite, whose statements run
+    // on this thread, the first write would otherwise always go alone and no group ever form.
+    await new Promise<void>((resolve) => setImmediate(resolve));
     while (pendingWrites.length > 0) await storeGroup(takeGroup());
     flushing = undefined;
   };

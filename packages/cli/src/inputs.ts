@@ -45,3 +45,8 @@ export function parseInput<T extends z.ZodType>(
     path: issue?.path ?? [],
   });
 }
+
+/** The `--as-of` option of a read command, validated; undefined when absent. */
+export function parseAsOfOption(value: unknown): number | undefined {
+  return typeof value === 'string' ? parseInput(asOfInput, value, '--as-of') : undefined;
+}

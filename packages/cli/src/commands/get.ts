@@ -1,6 +1,6 @@
 import type { Command } from '../command.ts';
 import { formatJson, formatTable, formatValue } from '../format.ts';
-import { asOfInput, entityIdInput, parseInput } from '../inputs.ts';
+import { entityIdInput, parseAsOfOption, parseInput } from '../inputs.ts';
 
 export const getCommand: Command = {
   name: 'get',
@@ -13,10 +13,7 @@ export const getCommand: Command = {
   options: { schema: { type: 'string' }, 'as-of': { type: 'string' } },
   async run({ args, options, json, io, remote }) {
     const id = parseInput(entityIdInput, args[0] ?? '', 'entity');
-    const asOf =
-      typeof options['as-of'] === 'string'
-        ? parseInput(asOfInput, options['as-of'], '--as-of')
-        : undefined;
+    const asOf = parseAsOfOption(options['as-of']);
     const schema = typeof options.schema === 'string' ? options.schema : undefined;
     const view = await remote().call((client) =>
       client.entities.get.query({

@@ -1,6 +1,6 @@
 import type { Command } from '../command.ts';
 import { formatJson, formatTable } from '../format.ts';
-import { asOfInput, entityIdInput, parseInput } from '../inputs.ts';
+import { entityIdInput, parseAsOfOption, parseInput } from '../inputs.ts';
 
 export const hyperviewCommand: Command = {
   name: 'hyperview',
@@ -10,10 +10,7 @@ export const hyperviewCommand: Command = {
   options: { 'as-of': { type: 'string' } },
   async run({ args, options, json, io, remote }) {
     const id = parseInput(entityIdInput, args[0] ?? '', 'entity');
-    const asOf =
-      typeof options['as-of'] === 'string'
-        ? parseInput(asOfInput, options['as-of'], '--as-of')
-        : undefined;
+    const asOf = parseAsOfOption(options['as-of']);
     const hyperview = await remote().call((client) =>
       client.entities.hyperview.query(asOf === undefined ? { id } : { id, asOf }),
     );

@@ -1,17 +1,26 @@
 // Storage benchmark. Ingests N small deltas (default 1M) into real PostgreSQL through the store,
-// then COPYs the same rows into an equivalent bare table in the same run and reports the ratio.
-// Also: PGlite ingest, hyperview load (p50/p99) and the changes-feed read rate.
+// then COPYs the same rows in the same run into bare tables (delta and pointer rows; delta rows
+// only) and into copies of the store's indexed tables, and reports the ratios, by wall time and
+// by CPU time. Also: PGlite ingest, hyperview load (p50/p99), counts()/entities() and the
+// changes-feed read rate.
 //
 //   pnpm --filter @rhizome/storage-postgres bench
 //   RHIZOME_BENCH_N=100000 RHIZOME_BENCH_PGLITE_N=20000 DATABASE_URL=postgres://… pnpm … bench
+import { readFileSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
-import { createDeltaBuilder, type Delta } from '@rhizome/core';
+import { Vocabulary, createDeltaBuilder, type Delta } from '@rhizome/core';
 import { listReferencePointers, type DeltaStore } from '@rhizome/storage';
 import postgres from 'postgres';
+import {
+  COPY_DELTAS_COLUMNS,
+  COPY_POINTERS_COLUMNS,
+  copyField,
+  wellFormed,
+} from '../src/copy-append.ts';
 import { openPostgresStore, quoteIdentifier } from '../src/index.ts';
 import { openPgliteStore } from '../src/pglite.ts';
 
@@ -86,87 +95,151 @@ async function ingest(store: DeltaStore, deltas: readonly Delta[], label: string
   return performance.now() - started;
 }
 
-// COPY text format: backslash, tab, newline and carriage return must be escaped.
-const copyText = (value: string) =>
-  value.replace(
-    /[\\\t\n\r]/g,
-    (c) => ({ '\\': '\\\\', '\t': '\\t', '\n': '\\n', '\r': '\\r' })[c]!,
-  );
+/**
+ * Wall time and CPU time of one phase: Node's (process.cpuUsage) and the server backends' of the
+ * connections named `app` (utime + stime from /proc, so only when the server runs on this
+ * machine; undefined otherwise). CPU time per delta is the steadier measure on a shared machine.
+ */
+interface Cost {
+  ms: number;
+  nodeMs: number;
+  serverMs: number | undefined;
+}
+
+const addCosts = (a: Cost, b: Cost): Cost => ({
+  ms: a.ms + b.ms,
+  nodeMs: a.nodeMs + b.nodeMs,
+  serverMs:
+    a.serverMs === undefined || b.serverMs === undefined ? undefined : a.serverMs + b.serverMs,
+});
+
+let probe: postgres.Sql;
+const CLOCK_TICK_MS = 10; // USER_HZ is 100 on Linux
+
+async function serverCpuMs(app: string): Promise<number | undefined> {
+  const rows = await probe.unsafe(`SELECT pid FROM pg_stat_activity WHERE application_name = $1`, [
+    app,
+  ]);
+  let total = 0;
+  for (const { pid } of rows) {
+    try {
+      const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
+      total += (Number(fields[11]) + Number(fields[12])) * CLOCK_TICK_MS;
+    } catch {
+      return undefined;
+    }
+  }
+  return total;
+}
+
+async function measured(app: string, work: () => Promise<unknown>): Promise<Cost> {
+  const server = await serverCpuMs(app);
+  const node = process.cpuUsage();
+  const started = performance.now();
+  await work();
+  const ms = performance.now() - started;
+  const nodeUsed = process.cpuUsage(node);
+  const serverAfter = await serverCpuMs(app);
+  return {
+    ms,
+    nodeMs: (nodeUsed.user + nodeUsed.system) / 1000,
+    serverMs: server === undefined || serverAfter === undefined ? undefined : serverAfter - server,
+  };
+}
+
+const STORE_APP = 'rhizome_bench_store';
+const COPY_APP = 'rhizome_bench_copy';
+
+function withAppName(url: string, app: string): string {
+  const parsed = new globalThis.URL(url);
+  parsed.searchParams.set('application_name', app);
+  return parsed.toString();
+}
 
 async function copyInto(
   sql: postgres.Sql,
   table: string,
   columns: string,
   rows: () => Iterable<string>,
-): Promise<number> {
-  const started = performance.now();
-  const writable = await sql.unsafe(`COPY ${SCHEMA}.${table} (${columns}) FROM STDIN`).writable();
-  await pipeline(Readable.from(rows()), writable);
-  return performance.now() - started;
+): Promise<Cost> {
+  return measured(COPY_APP, async () => {
+    const writable = await sql.unsafe(`COPY ${SCHEMA}.${table} (${columns}) FROM STDIN`).writable();
+    await pipeline(Readable.from(rows()), writable);
+  });
 }
 
+// COPY text as lean as a loader can make it (the store's field escaping, nothing else); seq is
+// numbered 1, 2, … in COPY order, as the store would.
 function* deltaLines(deltas: readonly Delta[]) {
   for (let i = 0; i < deltas.length; i += 1_000) {
     let chunk = '';
-    for (const d of deltas.slice(i, i + 1_000)) {
-      chunk += `${copyText(d.id)}\t${copyText(JSON.stringify(d))}\n`;
-    }
+    deltas.slice(i, i + 1_000).forEach((d, j) => {
+      const body = JSON.stringify(d);
+      chunk += `${i + j + 1}\t${d.id}\t${body.includes('\\') ? body.replaceAll('\\', '\\\\') : body}\n`;
+    });
     yield chunk;
   }
 }
 
-/** Pointer rows carry the seq their delta gets from the identity column: 1, 2, … in COPY order. */
 function* pointerLines(deltas: readonly Delta[]) {
   for (let i = 0; i < deltas.length; i += 1_000) {
     let chunk = '';
     deltas.slice(i, i + 1_000).forEach((d, j) => {
       for (const p of listReferencePointers(d)) {
-        const context = p.targetContext === null ? '\\N' : copyText(p.targetContext);
-        chunk += `${copyText(p.targetId)}\t${context}\t${d.timeCreated}\t${i + j + 1}\t${p.position}\t${copyText(p.localContext)}\n`;
+        const context = p.targetContext === null ? '\\N' : copyField(wellFormed(p.targetContext));
+        chunk += `${i + j + 1}\t${copyField(wellFormed(p.targetId))}\t${context}\t${d.timeCreated}\t${p.position}\t${copyField(wellFormed(p.localContext))}\n`;
       }
     });
     yield chunk;
   }
 }
 
-// seq and received_at come from the identity column and the default, as in the store.
-const DELTA_COLUMNS = 'id, body';
-const POINTER_COLUMNS =
-  'target_id, target_context, time_created, delta_seq, position, local_context';
-
 /**
- * COPY of the same rows into a bare table: the delta row payload (id, seq, received_at, body,
- * exactly the columns of rhizome_deltas) with no key and no index. This is the baseline the target
- * is stated against.
+ * COPY of the same rows into bare tables: the delta rows (id, seq, body, received_at: exactly the
+ * columns of rhizome_deltas) and, unless `deltasOnly`, the pointer rows (the columns of
+ * rhizome_pointers), with no key and no index. With the pointer rows this is the baseline the
+ * target is stated against: the same data the store writes, minus what makes it a store.
  */
-async function copyBare(sql: postgres.Sql, deltas: readonly Delta[]): Promise<number> {
+async function copyBare(
+  sql: postgres.Sql,
+  deltas: readonly Delta[],
+  deltasOnly: boolean,
+): Promise<Cost> {
   await sql.unsafe(
-    `CREATE TABLE ${SCHEMA}.bare_deltas (LIKE ${SCHEMA}.rhizome_deltas INCLUDING DEFAULTS INCLUDING IDENTITY)`,
+    `CREATE TABLE ${SCHEMA}.bare_deltas (LIKE ${SCHEMA}.rhizome_deltas INCLUDING DEFAULTS)`,
   );
-  const ms = await copyInto(sql, 'bare_deltas', DELTA_COLUMNS, () => deltaLines(deltas));
+  await sql.unsafe(`CREATE TABLE ${SCHEMA}.bare_pointers (LIKE ${SCHEMA}.rhizome_pointers)`);
+  let cost = await copyInto(sql, 'bare_deltas', COPY_DELTAS_COLUMNS, () => deltaLines(deltas));
+  if (!deltasOnly)
+    cost = addCosts(
+      cost,
+      await copyInto(sql, 'bare_pointers', COPY_POINTERS_COLUMNS, () => pointerLines(deltas)),
+    );
   const [row] = await sql.unsafe(`SELECT count(*)::int AS n FROM ${SCHEMA}.bare_deltas`);
   if (row?.n !== deltas.length)
     throw new Error(`COPY stored ${row?.n} rows, expected ${deltas.length}`);
-  await sql.unsafe(`DROP TABLE ${SCHEMA}.bare_deltas`);
-  return ms;
+  await sql.unsafe(`DROP TABLE ${SCHEMA}.bare_deltas, ${SCHEMA}.bare_pointers`);
+  return cost;
 }
 
 /**
  * COPY of the same rows, pointer rows included, into copies of the store's own tables with all
- * their indexes: what any loader pays for the indexes, without validation, dedup or atomicity.
+ * their indexes: what any loader pays for the indexes, without validation, dedup, atomicity or
+ * the entity list and totals the store keeps.
  */
-async function copyIndexed(sql: postgres.Sql, deltas: readonly Delta[]): Promise<number> {
+async function copyIndexed(sql: postgres.Sql, deltas: readonly Delta[]): Promise<Cost> {
   await sql.unsafe(
     `CREATE TABLE ${SCHEMA}.copy_deltas (LIKE ${SCHEMA}.rhizome_deltas INCLUDING ALL)`,
   );
   await sql.unsafe(
     `CREATE TABLE ${SCHEMA}.copy_pointers (LIKE ${SCHEMA}.rhizome_pointers INCLUDING ALL)`,
   );
-  const ms =
-    (await copyInto(sql, 'copy_deltas', DELTA_COLUMNS, () => deltaLines(deltas))) +
-    (await copyInto(sql, 'copy_pointers', POINTER_COLUMNS, () => pointerLines(deltas)));
+  const cost = addCosts(
+    await copyInto(sql, 'copy_deltas', COPY_DELTAS_COLUMNS, () => deltaLines(deltas)),
+    await copyInto(sql, 'copy_pointers', COPY_POINTERS_COLUMNS, () => pointerLines(deltas)),
+  );
   await sql.unsafe(`DROP TABLE ${SCHEMA}.copy_deltas, ${SCHEMA}.copy_pointers`);
-  return ms;
+  return cost;
 }
 
 function percentile(sorted: readonly number[], p: number): number {
@@ -192,6 +265,19 @@ async function timeHyperviews(
   return { p50: percentile(times, 50), p99: percentile(times, 99) };
 }
 
+async function medianMs(runs: number, work: () => Promise<unknown>): Promise<number> {
+  const times: number[] = [];
+  for (let r = 0; r < runs; r++) {
+    const started = performance.now();
+    await work();
+    times.push(performance.now() - started);
+  }
+  return percentile(
+    times.sort((a, b) => a - b),
+    50,
+  );
+}
+
 async function readFeed(store: DeltaStore): Promise<{ count: number; ms: number }> {
   const started = performance.now();
   let cursor = 0;
@@ -211,31 +297,45 @@ async function main(): Promise<void> {
   );
   const deltas = generate(N);
 
-  const admin = postgres(URL, { max: 2, onnotice: () => {} });
+  probe = postgres(URL, { max: 1, onnotice: () => {} });
+  const admin = postgres(withAppName(URL, COPY_APP), { max: 2, onnotice: () => {} });
   await admin.unsafe(`DROP SCHEMA IF EXISTS ${quoteIdentifier(SCHEMA)} CASCADE`);
-  const store = await openPostgresStore({ url: URL, schema: SCHEMA, max: 4 });
+  const store = await openPostgresStore({
+    url: withAppName(URL, STORE_APP),
+    schema: SCHEMA,
+    max: 4,
+  });
   try {
-    const ingestMs = await ingest(store, deltas, 'postgres ingest');
-    const bareMs = await copyBare(admin, deltas);
-    const indexedMs = await copyIndexed(admin, deltas);
-    const ingestRate = rate(N, ingestMs);
-    const bareRate = rate(N, bareMs);
-    const indexedRate = rate(N, indexedMs);
-    const pct = (value: number) => `${((ingestRate / value) * 100).toFixed(0)}%`;
+    const ingestCost = await measured(STORE_APP, () => ingest(store, deltas, 'postgres ingest'));
+    const bare = await copyBare(admin, deltas, false);
+    const bareDeltas = await copyBare(admin, deltas, true);
+    const indexed = await copyIndexed(admin, deltas);
+    const line = (label: string, cost: Cost) => {
+      const us = (ms: number) => ((ms * 1000) / N).toFixed(1);
+      const server = cost.serverMs === undefined ? 'n/a' : us(cost.serverMs);
+      const total = cost.serverMs === undefined ? undefined : cost.nodeMs + cost.serverMs;
+      log(
+        `${label}: ${fmt(rate(N, cost.ms))} deltas/s (${(cost.ms / 1000).toFixed(1)} s); CPU per delta: Node ${us(cost.nodeMs)} µs + server ${server} µs${total === undefined ? '' : ` = ${us(total)} µs`}`,
+      );
+    };
+    line(`PostgreSQL ingest (store.append, batches of ${fmt(BATCH)})`, ingestCost);
+    line('raw COPY into bare tables (delta + pointer rows, no index)', bare);
+    line('raw COPY into a bare table (delta rows only, no index)', bareDeltas);
+    line("raw COPY into copies of the store's tables and indexes", indexed);
+    const ratio = (baseline: Cost) => {
+      const wall = `${((baseline.ms * 100) / ingestCost.ms).toFixed(0)}%`;
+      if (ingestCost.serverMs === undefined || baseline.serverMs === undefined) return wall;
+      const cpu =
+        ((baseline.nodeMs + baseline.serverMs) * 100) / (ingestCost.nodeMs + ingestCost.serverMs);
+      return `${wall} (by CPU time: ${cpu.toFixed(0)}%)`;
+    };
     log(
-      `PostgreSQL ingest (store.append, batches of ${fmt(BATCH)}): ${fmt(ingestRate)} deltas/s (${(ingestMs / 1000).toFixed(1)} s)`,
-    );
-    log(
-      `raw COPY into a bare table (same columns, no index):      ${fmt(bareRate)} rows/s (${(bareMs / 1000).toFixed(1)} s)`,
-    );
-    log(
-      `raw COPY into copies of the store's tables and indexes:   ${fmt(indexedRate)} deltas/s (${(indexedMs / 1000).toFixed(1)} s)`,
-    );
-    log(
-      `ratio ingest / bare COPY: ${pct(bareRate)} (target >= 50%); ingest / indexed COPY: ${pct(indexedRate)}`,
+      `ratio ingest / bare COPY: ${ratio(bare)} (target >= 50%); / bare COPY of delta rows only: ${ratio(bareDeltas)}; / indexed COPY: ${ratio(indexed)}`,
     );
 
-    await admin.unsafe(`ANALYZE ${SCHEMA}.rhizome_deltas, ${SCHEMA}.rhizome_pointers`);
+    await admin.unsafe(
+      `ANALYZE ${SCHEMA}.rhizome_deltas, ${SCHEMA}.rhizome_pointers, ${SCHEMA}.rhizome_entities`,
+    );
     const hotCount = Math.floor((N * HOT_SHARE) / 1_000);
     const coldCount = Math.floor((N * (1 - HOT_SHARE)) / 10);
     if (hotCount > 0) {
@@ -250,6 +350,19 @@ async function main(): Promise<void> {
         `hyperview, 1,000 deltas (store of ${fmt(N)}): p50 ${h1000.p50.toFixed(2)} ms, p99 ${h1000.p99.toFixed(2)} ms`,
       );
     }
+    const countsMs = await medianMs(20, () => store.counts());
+    const entitiesMs = await medianMs(20, () => store.entities({ limit: 1_000 }));
+    // What counts() cost before rhizome_totals: a scan of every delta and pointer row.
+    const scanMs = await medianMs(3, () =>
+      admin.unsafe(
+        `SELECT (SELECT count(*) FROM ${SCHEMA}.rhizome_deltas),
+                (SELECT count(DISTINCT target_id) FROM ${SCHEMA}.rhizome_pointers WHERE local_context <> $1)`,
+        [Vocabulary.negates],
+      ),
+    );
+    log(
+      `counts(): p50 ${countsMs.toFixed(2)} ms (the scan it replaces: ${scanMs.toFixed(0)} ms); entities(), first 1,000: p50 ${entitiesMs.toFixed(2)} ms`,
+    );
     const feed = await readFeed(store);
     log(
       `changes feed read (pages of 10,000): ${fmt(rate(feed.count, feed.ms))} deltas/s (${fmt(feed.count)} in ${(feed.ms / 1000).toFixed(1)} s)`,
@@ -258,6 +371,7 @@ async function main(): Promise<void> {
     await store.close();
     await admin.unsafe(`DROP SCHEMA IF EXISTS ${quoteIdentifier(SCHEMA)} CASCADE`);
     await admin.end({ timeout: 5 });
+    await probe.end({ timeout: 5 });
   }
 
   const dataDir = await mkdtemp(join(tmpdir(), 'rhizome-bench-pglite-'));

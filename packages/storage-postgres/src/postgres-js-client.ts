@@ -1,3 +1,4 @@
+import { finished } from 'node:stream/promises';
 import { drizzle } from 'drizzle-orm/postgres-js';
 import { migrate } from 'drizzle-orm/postgres-js/migrator';
 import postgres from 'postgres';
@@ -28,6 +29,25 @@ function wrap(sql: Pick<Sql, 'unsafe'>, prepare: boolean): SqlQueryable {
     async query<Row>(text: string, params: readonly unknown[] = []) {
       const rows = await sql.unsafe(text, params as postgres.ParameterOrJSON<never>[], { prepare });
       return rows as unknown as Row[];
+    },
+    async copyFrom(statement: string, data: string) {
+      const query = sql.unsafe(statement);
+      // postgres-js 3.4 settles the stream when the server confirms the COPY, but when the
+      // server refuses rows after the data is sent, it only rejects the query, whose promise
+      // already resolved to the stream (porsager/postgres#1173): the stream would never finish
+      // and the transaction never roll back. So the query's reject is watched as well.
+      const refused = new Promise<never>((_, reject) => {
+        const pending = query as unknown as { reject: (error: unknown) => void };
+        const settle = pending.reject;
+        pending.reject = (error) => {
+          reject(error);
+          settle(error);
+        };
+      });
+      refused.catch(() => {});
+      const stream = await query.writable();
+      stream.end(data);
+      await Promise.race([finished(stream), refused]);
     },
   };
 }

@@ -1,6 +1,12 @@
 /** What the store needs from a driver: run one parameterised statement. */
 export interface SqlQueryable {
   query<Row = Record<string, unknown>>(text: string, params?: readonly unknown[]): Promise<Row[]>;
+  /**
+   * Runs `statement` (a `COPY … FROM STDIN` in text format) and streams `data` to it; resolves
+   * once the server has stored every row. Only drivers that speak the COPY sub-protocol have it
+   * (postgres-js); the store falls back to plain statements without it.
+   */
+  copyFrom?(statement: string, data: string): Promise<void>;
 }
 
 /**

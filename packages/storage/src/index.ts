@@ -7,3 +7,5 @@ export * from './closure.ts';
 export * from './query-options.ts';
 export * from './replay.ts';
 export * from './memory-store.ts';
+export * from './append-listeners.ts';
+export * from './sync-inputs.ts';

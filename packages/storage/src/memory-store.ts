@@ -1,15 +1,19 @@
-import { compareDeltas, type Delta, type DeltaId } from '@rhizome/core';
+import { Vocabulary, compareDeltas, type Delta, type DeltaId } from '@rhizome/core';
+import { createAppendListeners } from './append-listeners.ts';
 import { collectClosure } from './closure.ts';
 import { StorageError, StorageErrorCode } from './errors.ts';
 import { isEntityPointer, listReferencePointers, type IndexedPointer } from './pointers.ts';
 import { checkAsOf, checkIdCount, resolveCursor, resolvePageSize } from './query-options.ts';
-import type { DeltaStore, HyperviewRow, StoredDelta } from './types.ts';
+import type { DeltaStore, HyperviewRow, PeerCursor, StoredDelta } from './types.ts';
 import { splitResult } from './split-result.ts';
+import { checkIdList, checkPeerName, parsePeerCursor, resolveIdRange } from './sync-inputs.ts';
 import { validateBatch } from './validate-batch.ts';
 
 export interface MemoryStoreOptions {
   /** Clock for `receivedAt` (ms); tests pass a fake. Defaults to Date.now. */
   readonly now?: () => number;
+  /** The feed id (default: a random UUID, new for every store). */
+  readonly feedId?: string;
 }
 
 interface IndexEntry extends IndexedPointer {
@@ -26,6 +30,12 @@ export function createMemoryStore(options: MemoryStoreOptions = {}): DeltaStore 
   const log: StoredDelta[] = [];
   const byTarget = new Map<string, IndexEntry[]>();
   const entityRefs = new Map<string, number>();
+  const peerCursors = new Map<string, PeerCursor>();
+  const listeners = createAppendListeners();
+  const feedId = options.feedId ?? crypto.randomUUID();
+  // Held ids in code-unit order, sorted on demand: appends only push.
+  const sortedIds: DeltaId[] = [];
+  let sortedUpTo = 0;
   let closed = false;
 
   const open = (): void => {
@@ -47,11 +57,13 @@ export function createMemoryStore(options: MemoryStoreOptions = {}): DeltaStore 
       const batch = validateBatch(input);
       const receivedAt = now();
       const inserted = new Set<DeltaId>();
+      const entries: StoredDelta[] = [];
       for (const delta of batch.unique) {
         if (byId.has(delta.id)) continue;
         const stored: StoredDelta = Object.freeze({ seq: log.length + 1, receivedAt, delta });
         byId.set(delta.id, stored);
         log.push(stored);
+        entries.push(stored);
         inserted.add(delta.id);
         for (const pointer of listReferencePointers(delta)) {
           const entries = byTarget.get(pointer.targetId) ?? [];
@@ -61,6 +73,7 @@ export function createMemoryStore(options: MemoryStoreOptions = {}): DeltaStore 
             entityRefs.set(pointer.targetId, (entityRefs.get(pointer.targetId) ?? 0) + 1);
         }
       }
+      listeners.notify(entries);
       return splitResult(input, inserted);
     },
 
@@ -128,8 +141,67 @@ export function createMemoryStore(options: MemoryStoreOptions = {}): DeltaStore 
       return { deltas: log.length, entities: entityRefs.size, lastSeq: log.length };
     },
 
+    async feedId() {
+      open();
+      return feedId;
+    },
+
+    async listIds(query) {
+      open();
+      const { lower, upper, limit } = resolveIdRange(query);
+      if (sortedUpTo < log.length) {
+        for (const entry of log.slice(sortedUpTo)) sortedIds.push(entry.delta.id);
+        sortedUpTo = log.length;
+        sortedIds.sort(compareCodeUnits);
+      }
+      const start = lower === undefined ? 0 : findLowerBound(sortedIds, lower);
+      const end = upper === undefined ? sortedIds.length : findLowerBound(sortedIds, upper);
+      return sortedIds.slice(start, Math.max(start, Math.min(end, start + limit)));
+    },
+
+    async negationsOf(ids) {
+      open();
+      const out = new Set<DeltaId>();
+      for (const id of checkIdList(ids, 'negationsOf()')) {
+        for (const entry of byTarget.get(id) ?? [])
+          if (entry.localContext === Vocabulary.negates) out.add(entry.deltaId);
+      }
+      return [...out].sort(compareCodeUnits);
+    },
+
+    async getPeerCursor(peer) {
+      open();
+      return peerCursors.get(checkPeerName(peer));
+    },
+
+    async setPeerCursor(peer, cursor) {
+      open();
+      peerCursors.set(checkPeerName(peer), parsePeerCursor(cursor));
+    },
+
+    onAppend(listener) {
+      return listeners.subscribe(listener);
+    },
+
     async close() {
       closed = true;
+      listeners.clear();
     },
   };
+}
+
+function compareCodeUnits(a: string, b: string): number {
+  return a < b ? -1 : a > b ? 1 : 0;
+}
+
+/** Index of the first element `>= value` in a sorted array. */
+function findLowerBound(sorted: readonly string[], value: string): number {
+  let low = 0;
+  let high = sorted.length;
+  while (low < high) {
+    const mid = (low + high) >>> 1;
+    if (sorted[mid]! < value) low = mid + 1;
+    else high = mid;
+  }
+  return low;
 }

@@ -84,6 +84,34 @@ export interface StoreCounts {
   readonly lastSeq: number;
 }
 
+export interface IdRangeQuery {
+  /** Only ids `>= lower` (code-unit order). */
+  readonly lower?: string;
+  /** Only ids `< upper`. */
+  readonly upper?: string;
+  /** At most this many ids (default 1,000, at most 50,000). */
+  readonly limit?: number;
+}
+
+/**
+ * How far this node has pulled a sync peer's changes feed. The same shape as @rhizome/sync's
+ * `PeerCursor`: storage keeps it, sync decides what it means.
+ */
+export interface PeerCursor {
+  /** The peer's feed id (its `feedId()`) that `seq` counts in. */
+  readonly feedId: string;
+  /** The peer's sequence number pulled up to. */
+  readonly seq: number;
+  /** Key of the link filter the cursor was reached under; absent for none. */
+  readonly filter?: string;
+}
+
+/**
+ * Called after an append committed, with the entries it stored, in sequence order. Never called
+ * for an append that stored nothing.
+ */
+export type AppendListener = (entries: readonly StoredDelta[]) => void;
+
 export interface DeltaStore {
   /**
    * Validates every input with `parseDelta` (nothing is written when one fails:
@@ -106,6 +134,40 @@ export interface DeltaStore {
   /** Referenced entity ids, paged. */
   entities(query?: EntityQuery): Promise<EntityPage>;
   counts(): Promise<StoreCounts>;
+  /**
+   * Identity of this store's sequence numbering: a random id created with the data, kept with
+   * it (stable across restarts) and new when the data is wiped or created afresh. A `seq` means
+   * something only together with the feed id it was read under; sync peers keep both.
+   */
+  feedId(): Promise<string>;
+  /**
+   * Ids of the stored deltas with `lower <= id < upper`, ascending by code unit (the order of
+   * `<` on strings; ids are ASCII, so byte order, `COLLATE "C"`, agrees whatever the bounds), at
+   * most `limit` of them. Set reconciliation fingerprints ranges of these. To page, pass the
+   * last id as `lower` and drop it.
+   */
+  listIds(query?: IdRangeQuery): Promise<DeltaId[]>;
+  /**
+   * Ids of the stored deltas that directly negate any of `ids` (a pointer with localContext
+   * `Vocabulary.negates` at one of them), ascending, each once. Negations of those negations
+   * are not included: ask again with the result.
+   */
+  negationsOf(ids: readonly DeltaId[]): Promise<DeltaId[]>;
+  /** The cursor last saved for `peer`, or undefined. */
+  getPeerCursor(peer: string): Promise<PeerCursor | undefined>;
+  /** Saves (replaces) the cursor for `peer`; durable when the promise resolves. */
+  setPeerCursor(peer: string, cursor: PeerCursor): Promise<void>;
+  /**
+   * Subscribes to appends made through this store object (not other processes or other store
+   * objects on the same database). The listener runs after the append committed (so the entries
+   * are durable) and before that append's promise resolves, with exactly the newly stored
+   * entries in sequence order; an append that stored nothing (all duplicates, or rejected) does
+   * not call it. Successive calls follow sequence order with no gaps: no entry shows up later
+   * with a lower `seq` than one already reported. A listener that throws does not fail the
+   * append (it has committed) nor stop the other listeners: its error is rethrown on a later
+   * microtask, where it surfaces as an uncaught exception. Returns the unsubscribe function.
+   */
+  onAppend(listener: AppendListener): () => void;
   /** Releases the backend. Later calls throw STORAGE_CLOSED. Idempotent. */
   close(): Promise<void>;
 }
@@ -114,8 +176,15 @@ export interface DeltaStore {
 export const StorageLimits = {
   /** Deltas in one `append` call. */
   maxBatchSize: 50_000,
-  /** Ids in one `get` or `closure` call. */
+  /** Ids in one `get`, `closure` or `negationsOf` call. */
   maxIdsPerCall: 50_000,
   defaultPageSize: 1_000,
   maxPageSize: 50_000,
+  /**
+   * Characters in a sync peer's name. It is a primary key, and a btree entry must fit in a
+   * third of a PostgreSQL page: 512 characters are at most 2 KB of UTF-8.
+   */
+  maxPeerNameLength: 512,
+  /** Characters in a cursor's feed id or filter key, and in a listIds bound. */
+  maxCursorTextLength: 65_536,
 } as const;

@@ -4,7 +4,7 @@ import { createSyncError, SyncErrorCode } from './errors.ts';
 import { countUtf8Bytes } from './utf8.ts';
 
 /**
- * The compact encoding of a delta batch (protocol v1).
+ * The compact encoding of a delta batch (unchanged since protocol version 1).
  *
  * - `s` is a per-batch string table: hosts, creators, contexts and referenced entity ids repeat a
  *   lot within a batch, so each is sent once and rows refer to it by index.

@@ -1,12 +1,10 @@
 import type { Delta, DeltaId } from '@rhizome/core';
-import { listNegatedIds } from './filter.ts';
-import { createRealScheduler, type Scheduler } from './scheduler.ts';
-import { findLowerBound } from './sorted.ts';
 import type { FeedEntry, PeerCursor, SyncStore } from './store.ts';
 
 /**
  * The part of `@rhizome/storage`'s `DeltaStore` this adapter uses, stated structurally so the
- * sync package needs no dependency on storage to offer it.
+ * sync package needs no dependency on storage to offer it. Storage's `PeerCursor` has the same
+ * shape as sync's.
  */
 export interface DeltaStoreLike {
   append(deltas: readonly unknown[]): Promise<{ readonly inserted: readonly DeltaId[] }>;
@@ -17,109 +15,56 @@ export interface DeltaStoreLike {
     readonly hasMore: boolean;
   }>;
   counts(): Promise<{ readonly lastSeq: number }>;
-  /** Deltas pointing at the given ids, transitively (negations among them); enables filtered links. */
-  closure?(entityIds: readonly string[]): Promise<Delta[]>;
-}
-
-/** Where peer cursors live when the delta store cannot keep them. */
-export interface CursorStore {
-  get(peer: string): Promise<PeerCursor | undefined>;
-  set(peer: string, cursor: PeerCursor): Promise<void>;
+  feedId(): Promise<string>;
+  /** Held ids in code-unit order with `lower <= id < upper`, at most `limit` (at most 50,000). */
+  listIds(query?: {
+    readonly lower?: string;
+    readonly upper?: string;
+    readonly limit?: number;
+  }): Promise<readonly DeltaId[]>;
+  negationsOf(ids: readonly DeltaId[]): Promise<readonly DeltaId[]>;
+  getPeerCursor(peer: string): Promise<PeerCursor | undefined>;
+  setPeerCursor(peer: string, cursor: PeerCursor): Promise<void>;
+  /** Called after each committed append with its new entries, in seq order with no gaps. */
+  onAppend(listener: (entries: readonly { readonly seq: number; readonly delta: Delta }[]) => void): () => void;
 }
 
 export interface DeltaStoreAdapterOptions {
   /**
-   * Identity of the store's sequence numbering. The DeltaStore contract has none, so the caller
-   * supplies one that is stable for the life of the data and new whenever the data is wiped or
-   * restored from elsewhere.
+   * Stores the deltas peers send, in place of `store.append`: a server routes them through its
+   * node, which updates views and subscribers and then appends them to this same store (whose
+   * `onAppend` is how the adapter learns what was stored). Resolves with the ids newly stored.
    */
-  readonly feedId: string;
-  /** Durable cursor storage. Defaults to memory: after a restart the node reconciles instead of resuming. */
-  readonly cursors?: CursorStore;
-  /**
-   * The contract has no append notification, so writes made straight to the DeltaStore (by the
-   * API, say) are found by polling its head this often. Appends through the adapter notify at once.
-   */
-  readonly pollIntervalMs?: number;
-  readonly scheduler?: Scheduler;
-  /** Origins remembered for echo suppression (the contract cannot store them); oldest dropped first. */
+  readonly append?: (deltas: readonly Delta[]) => Promise<{ readonly inserted: readonly DeltaId[] }>;
+  /** Origins remembered for echo suppression (the store does not keep them); oldest dropped first. */
   readonly maxRememberedOrigins?: number;
 }
 
 export interface DeltaStoreSyncStore extends SyncStore {
-  /** Stops polling. */
+  /** Stops listening to the store: no more `onAppend` calls. */
   stop(): void;
 }
 
-const PAGE = 10_000;
+/** The storage contract's largest page and largest id list per call. */
+const PAGE = 50_000;
 
 /**
- * Serves a `@rhizome/storage` DeltaStore to sync. What the contract lacks is made up here, at a
- * cost: feed identity comes from the caller, cursors from `cursors`, origins are remembered in
- * memory (bounded), new local writes are found by polling, sorted id listings come from an
- * in-memory copy of every id, built by reading the whole feed once, and negations by target (for
- * filtered links) from `closure`, which returns more than is needed.
+ * Serves a `@rhizome/storage` DeltaStore to sync. Feed id, sorted id ranges, negations, peer
+ * cursors and append notifications come from the store. Only origins (which peer sent a delta,
+ * so it is not echoed back) are kept here, in a bounded in-memory map: after a restart, or once
+ * forgotten, a delta may be offered back to the peer it came from, which costs a duplicate.
  */
-export function createSyncStoreFromDeltaStore(store: DeltaStoreLike, options: DeltaStoreAdapterOptions): DeltaStoreSyncStore {
-  const scheduler = options.scheduler ?? createRealScheduler();
-  const pollIntervalMs = options.pollIntervalMs ?? 250;
+export function createSyncStoreFromDeltaStore(store: DeltaStoreLike, options: DeltaStoreAdapterOptions = {}): DeltaStoreSyncStore {
   const maxOrigins = options.maxRememberedOrigins ?? 100_000;
-  const memoryCursors = new Map<string, PeerCursor>();
-  const cursors: CursorStore = options.cursors ?? {
-    get: async (peer) => memoryCursors.get(peer),
-    set: async (peer, cursor) => {
-      memoryCursors.set(peer, cursor);
-    },
-  };
+  const append = options.append ?? ((deltas: readonly Delta[]) => store.append(deltas));
   const origins = new Map<DeltaId, string>();
   const listeners = new Set<(entries: readonly FeedEntry[]) => void>();
-  let notifiedUpTo = 0;
-  // Everything stored before the adapter existed is old news; start notifying after it.
-  let polling: Promise<unknown> | undefined = store.counts().then(
-    (counts) => {
-      notifiedUpTo = counts.lastSeq;
-    },
-    () => undefined,
-  );
-  let cancelPoll: (() => void) | undefined;
+  let detach: (() => void) | undefined;
   let stopped = false;
 
-  // Sorted ids, extended from the feed on demand.
-  const ids: DeltaId[] = [];
-  let idsUpTo = 0;
-  let idsSorted = true;
-
-  const withOrigin = (entry: { seq: number; delta: Delta }): FeedEntry => {
+  const withOrigin = (entry: { readonly seq: number; readonly delta: Delta }): FeedEntry => {
     const origin = origins.get(entry.delta.id);
     return origin === undefined ? { seq: entry.seq, delta: entry.delta } : { seq: entry.seq, delta: entry.delta, origin };
-  };
-
-  const notifyNew = async (): Promise<void> => {
-    for (;;) {
-      const page = await store.changes({ after: notifiedUpTo, limit: PAGE });
-      if (page.entries.length === 0) return;
-      notifiedUpTo = page.cursor;
-      const entries = page.entries.map(withOrigin);
-      for (const listener of [...listeners]) listener(entries);
-      if (!page.hasMore) return;
-    }
-  };
-
-  // One poll at a time; callers that arrive meanwhile wait for a fresh one.
-  const poll = (): Promise<void> => {
-    const run = (polling ?? Promise.resolve()).then(notifyNew);
-    polling = run.catch(() => undefined);
-    return run;
-  };
-
-  const schedulePoll = (): void => {
-    if (stopped || listeners.size === 0 || cancelPoll !== undefined) return;
-    cancelPoll = scheduler.schedule(pollIntervalMs, () => {
-      cancelPoll = undefined;
-      void poll()
-        .catch(() => undefined)
-        .finally(schedulePoll);
-    });
   };
 
   const remember = (id: DeltaId, origin: string): void => {
@@ -127,71 +72,98 @@ export function createSyncStoreFromDeltaStore(store: DeltaStoreLike, options: De
     if (origins.size > maxOrigins) origins.delete(origins.keys().next().value!);
   };
 
+  // One subscription to the store while anyone listens here.
+  const attach = (): void => {
+    if (stopped || detach !== undefined) return;
+    detach = store.onAppend((stored) => {
+      const entries = stored.map(withOrigin);
+      for (const listener of [...listeners]) listener(entries);
+    });
+  };
+
   return {
-    async feedId() {
-      return options.feedId;
-    },
+    feedId: () => store.feedId(),
     async head() {
       return (await store.counts()).lastSeq;
     },
     async appendBatch(deltas, appendOptions = {}) {
-      // Origins go in first: the entries must carry them when the poll below reports them.
-      if (appendOptions.origin !== undefined) for (const delta of deltas) remember(delta.id, appendOptions.origin);
-      const result = await store.append(deltas);
-      if (result.inserted.length > 0 && listeners.size > 0) await poll();
-      return result.inserted;
+      const origin = appendOptions.origin;
+      if (origin === undefined) return (await append(deltas)).inserted;
+      // Origins go in first: the store reports the entries before `append` resolves. A delta
+      // already held keeps the origin it came with; the guesses for deltas this call did not
+      // store are taken back afterwards.
+      const guessed: DeltaId[] = [];
+      for (const delta of deltas) {
+        if (origins.has(delta.id)) continue;
+        remember(delta.id, origin);
+        guessed.push(delta.id);
+      }
+      let inserted: ReadonlySet<DeltaId> = new Set();
+      try {
+        const result = await append(deltas);
+        inserted = new Set(result.inserted);
+        return result.inserted;
+      } finally {
+        for (const id of guessed) if (!inserted.has(id) && origins.get(id) === origin) origins.delete(id);
+      }
     },
     async changesSince(after, limit) {
-      const page = await store.changes({ after, limit });
-      return page.entries.map(withOrigin);
+      const entries: FeedEntry[] = [];
+      // The store caps a page; sync may ask for more in one call.
+      while (entries.length < limit) {
+        const page = await store.changes({ after, limit: Math.min(PAGE, limit - entries.length) });
+        for (const entry of page.entries) entries.push(withOrigin(entry));
+        if (!page.hasMore || page.entries.length === 0) break;
+        after = page.cursor;
+      }
+      return entries;
     },
     async getMany(wanted) {
-      return store.get(wanted);
+      const unique = [...new Set(wanted)];
+      const out: Delta[] = [];
+      for (let i = 0; i < unique.length; i += PAGE) out.push(...(await store.get(unique.slice(i, i + PAGE))));
+      return out;
     },
     async listIds(lower, upper) {
+      const ids: DeltaId[] = [];
+      let from = lower;
+      let first = true;
       for (;;) {
-        const page = await store.changes({ after: idsUpTo, limit: PAGE });
-        for (const entry of page.entries) ids.push(entry.delta.id);
-        if (page.entries.length > 0) idsSorted = false;
-        idsUpTo = page.cursor;
-        if (!page.hasMore) break;
+        const page = await store.listIds({
+          ...(from === undefined ? {} : { lower: from }),
+          ...(upper === undefined ? {} : { upper }),
+          limit: PAGE,
+        });
+        // After the first page, `lower` is the last id already taken: skip it.
+        for (let i = first ? 0 : 1; i < page.length; i++) ids.push(page[i]!);
+        if (page.length < PAGE) return ids;
+        from = page[page.length - 1]!;
+        first = false;
       }
-      if (!idsSorted) {
-        ids.sort();
-        idsSorted = true;
-      }
-      const start = lower === undefined ? 0 : findLowerBound(ids, lower);
-      const end = upper === undefined ? ids.length : findLowerBound(ids, upper);
-      return ids.slice(start, end);
     },
-    ...(store.closure === undefined
-      ? {}
-      : {
-          async negationsOf(ids: readonly DeltaId[]) {
-            // The closure also holds other deltas pointing at these ids, and negations of
-            // negations; only direct negations are asked for.
-            const wanted = new Set(ids);
-            const closure = await store.closure!(ids);
-            return closure.filter((delta) => listNegatedIds(delta).some((id) => wanted.has(id))).map((delta) => delta.id);
-          },
-        }),
-    getCursor: (peer) => cursors.get(peer),
-    setCursor: (peer, cursor) => cursors.set(peer, cursor),
+    async negationsOf(ids) {
+      const out = new Set<DeltaId>();
+      for (let i = 0; i < ids.length; i += PAGE) for (const id of await store.negationsOf(ids.slice(i, i + PAGE))) out.add(id);
+      return [...out];
+    },
+    getCursor: (peer) => store.getPeerCursor(peer),
+    setCursor: (peer, cursor) => store.setPeerCursor(peer, cursor),
     onAppend(listener) {
-      listeners.add(listener);
-      schedulePoll();
+      const entry = (entries: readonly FeedEntry[]) => listener(entries);
+      listeners.add(entry);
+      attach();
       return () => {
-        listeners.delete(listener);
+        listeners.delete(entry);
         if (listeners.size === 0) {
-          cancelPoll?.();
-          cancelPoll = undefined;
+          detach?.();
+          detach = undefined;
         }
       };
     },
     stop() {
       stopped = true;
-      cancelPoll?.();
-      cancelPoll = undefined;
+      detach?.();
+      detach = undefined;
     },
   };
 }

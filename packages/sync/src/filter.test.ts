@@ -23,6 +23,8 @@ describe('delta filters', () => {
   it('have a key that ignores order and repetition, and a strict schema', () => {
     expect(computeFilterKey({ entities: ['b', 'a', 'a'] })).toBe(computeFilterKey({ entities: ['a', 'b'] }));
     expect(computeFilterKey(undefined)).toBe('');
+    // Own hosts change what is sent (negations of own deltas), so they are part of the key.
+    expect(computeFilterKey({ entities: ['a'], ownHosts: ['h'] })).not.toBe(computeFilterKey({ entities: ['a'] }));
     expect(deltaFilterSchema.safeParse({ entities: ['a'], other: 1 }).success).toBe(false);
   });
 

@@ -13,6 +13,11 @@ export const deltaFilterSchema = z.strictObject({
   entities: z.array(name).max(1024).optional(),
   creators: z.array(name).max(1024).optional(),
   hosts: z.array(name).max(1024).optional(),
+  /**
+   * The puller's own hosts. Their deltas are not sent (the puller wrote them), but every negation
+   * of them is, transitively, even when the negated delta does not match the filter.
+   */
+  ownHosts: z.array(name).max(64).optional(),
 });
 
 export type DeltaFilter = z.infer<typeof deltaFilterSchema>;
@@ -25,6 +30,11 @@ export function matchesFilter(filter: DeltaFilter, delta: Delta): boolean {
   return delta.pointers.some(
     (pointer) => pointer.localContext !== Vocabulary.negates && isReference(pointer.target) && entities.includes(pointer.target.id),
   );
+}
+
+/** Whether a delta was written by one of the puller's own hosts (see `DeltaFilter.ownHosts`). */
+export function isOwnDelta(filter: DeltaFilter, delta: Delta): boolean {
+  return filter.ownHosts !== undefined && filter.ownHosts.includes(delta.host);
 }
 
 /** The ids a delta negates. */
@@ -40,5 +50,10 @@ export function listNegatedIds(delta: Delta): string[] {
 export function computeFilterKey(filter: DeltaFilter | undefined): string {
   if (filter === undefined) return '';
   const sorted = (list: readonly string[] | undefined) => (list === undefined ? undefined : [...new Set(list)].sort());
-  return canonicalJson({ entities: sorted(filter.entities), creators: sorted(filter.creators), hosts: sorted(filter.hosts) });
+  return canonicalJson({
+    entities: sorted(filter.entities),
+    creators: sorted(filter.creators),
+    hosts: sorted(filter.hosts),
+    ownHosts: sorted(filter.ownHosts),
+  });
 }

@@ -25,6 +25,14 @@ export interface SyncLimits {
   readonly handshakeTimeoutMs: number;
   /** Idle time after which a feed position moved only by the peer's own deltas is sent anyway. */
   readonly idleAdvanceMs: number;
+  /**
+   * Lazy push: near the live edge, deltas this node relayed from a third node are announced to
+   * peers by id, and a peer asks for the ones it lacks, so in a mesh each delta body crosses about
+   * one link per node instead of every link. Off: every delta travels in full on every link.
+   */
+  readonly lazyPush: boolean;
+  /** How far behind the feed head (in entries) a peer may be and still get relayed deltas by id. */
+  readonly lazyPushLag: number;
   readonly reconcile: ReconcileOptions;
 }
 
@@ -41,5 +49,7 @@ export const defaultSyncLimits: SyncLimits = {
   pingIntervalMs: 15_000,
   handshakeTimeoutMs: 10_000,
   idleAdvanceMs: 1_000,
+  lazyPush: true,
+  lazyPushLag: 1_024,
   reconcile: defaultReconcileOptions,
 };

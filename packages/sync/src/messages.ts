@@ -4,10 +4,21 @@ import { deltaFilterSchema } from './filter.ts';
 import { createSyncError, SyncErrorCode } from './errors.ts';
 import { countUtf8Bytes } from './utf8.ts';
 
-/** The protocol version this implementation speaks. Peers must agree exactly. */
-export const PROTOCOL_VERSION = 1;
+/**
+ * The protocol version this implementation speaks. Peers must agree exactly. Version 2 added lazy
+ * push (`hello.features`, `batch.h`); a version-1 peer is refused with a typed error.
+ */
+export const PROTOCOL_VERSION = 2;
+
+/** Optional behaviours a node can take part in, listed in its hello; unknown ones are ignored. */
+export const Feature = {
+  /** This node accepts relayed deltas announced by id (`batch.h`) and asks for the ones it lacks. */
+  LazyPush: 'lazy-push',
+} as const;
 
 const name = z.string().min(1).max(512);
+/** A full delta id: base64url SHA-256. */
+const deltaIdSchema = z.string().regex(/^[A-Za-z0-9_-]{43}$/);
 const seq = z.number().int().min(0);
 /** Every frame is numbered per direction from 1, so duplicates and gaps are visible. */
 const frame = { n: z.number().int().min(1) };
@@ -23,6 +34,8 @@ export const helloSchema = z.strictObject({
   nonce: z.string().min(16).max(64),
   /** The sender wants only deltas matching this, plus negations of those, transitively. */
   filter: deltaFilterSchema.optional(),
+  /** Optional behaviours the sender takes part in (see `Feature`); unknown names are ignored. */
+  features: z.array(z.string().min(1).max(64)).max(32).optional(),
 });
 
 /** Proof of the shared secret: HMAC-SHA256(secret, "rhizome-sync-v1\0" + peer's nonce + "\0" + own node id). */
@@ -60,6 +73,11 @@ export const batchSchema = z.strictObject({
   head: seq.optional(),
   // Checked by decodeBatch, which validates every row anyway; checking here too doubled the cost.
   d: z.custom<EncodedBatch>((value) => typeof value === 'object' && value !== null),
+  /**
+   * Lazy push: ids of feed entries in this batch's range that are sent by id only (deltas the
+   * sender relayed from a third node). The receiver asks with `want` for the ones it lacks.
+   */
+  h: z.array(deltaIdSchema).max(8192).optional(),
 });
 
 /**

@@ -36,6 +36,11 @@ export interface ManagedPeer {
 
 export interface PeerManager {
   peers(): readonly ManagedPeer[];
+  /**
+   * Keeps a link to `address` from now on, as a seed would be (redialled with backoff). Returns
+   * false when the address is already linked or is this node's own.
+   */
+  add(address: string): boolean;
   stop(): void;
 }
 
@@ -133,6 +138,11 @@ export function createPeerManager(options: PeerManagerOptions): PeerManager {
           lastError: session?.snapshot().lastError?.message ?? link.lastError,
         };
       });
+    },
+    add(address) {
+      if (stopped || links.has(address) || own.has(address)) return false;
+      add(address, true);
+      return true;
     },
     stop() {
       stopped = true;

@@ -23,7 +23,8 @@ export interface ReconcileOptions {
   readonly maxMessageBytes: number;
 }
 
-export const defaultReconcileOptions: ReconcileOptions = { branching: 16, leafSize: 16, maxMessageBytes: 512 * 1024 };
+// Branching 8 rather than 16: a third fewer bytes at 1% divergence of 100k ids, for one more round.
+export const defaultReconcileOptions: ReconcileOptions = { branching: 8, leafSize: 16, maxMessageBytes: 512 * 1024 };
 
 /**
  * Characters of an id sent in leaf lists and wants: 72 bits, so two ids of one small range

@@ -4,12 +4,13 @@ import type { Channel } from './channel.ts';
 import { createBatchEncoder, decodeBatch, type BatchEncoder, type EncodedBatch } from './codec.ts';
 import { createSyncError, SyncErrorCode, type SyncError } from './errors.ts';
 import { createIdSnapshot, type IdSnapshot } from './fingerprint.ts';
-import { computeFilterKey, listNegatedIds, matchesFilter, type DeltaFilter } from './filter.ts';
+import { computeFilterKey, isOwnDelta, listNegatedIds, matchesFilter, type DeltaFilter } from './filter.ts';
 import { createFrameOrder } from './frame-order.ts';
 import type { SyncLimits } from './limits.ts';
 import {
   decodeFrame,
   encodeFrame,
+  Feature,
   PROTOCOL_VERSION,
   type Hello,
   type Message,
@@ -73,6 +74,12 @@ export interface SessionStats {
   rejectedBatches: number;
   strikes: number;
   reconciliations: number;
+  /** Relayed deltas sent by id only (lazy push). */
+  idsAnnounced: number;
+  /** Ids announced by the peer. */
+  announcementsReceived: number;
+  /** Announced ids this node lacked and asked for. */
+  announcementsWanted: number;
 }
 
 export interface SessionSnapshot {
@@ -108,6 +115,10 @@ const STRIKE_CODES = new Set<string>([
 ]);
 
 const WANT_CHUNK = 1024;
+/** Announcements after which lazy push checks how many the peer asked for. */
+const LAZY_PROBE = 32;
+/** Feed entries sent in full after a probe found the peer asking for most announcements. */
+const LAZY_EAGER_SPAN = 16_384;
 const MAX_CREDIT = 65_536;
 
 /**
@@ -136,6 +147,9 @@ export function createSession(context: SessionContext, channel: Channel, options
     rejectedBatches: 0,
     strikes: 0,
     reconciliations: 0,
+    idsAnnounced: 0,
+    announcementsReceived: 0,
+    announcementsWanted: 0,
   };
   let state: SessionState = 'handshaking';
   let peer: PeerIdentity | undefined;
@@ -167,6 +181,12 @@ export function createSession(context: SessionContext, channel: Channel, options
   // Negations already sent ahead of their place in the feed (bounded like `passing`).
   const sentNegations = new Set<string>();
   const filterKey = computeFilterKey(options.filter);
+  // Whether the peer takes relayed deltas by id (it said so in its hello).
+  let peerLazy = false;
+  // Lazy push adapts to the link: announcements the peer keeps asking for mean this link is its
+  // path to those deltas (a line, say), and bodies are then sent in full for a span of the feed.
+  const probe = { announced: new Set<string>(), wanted: 0 };
+  let eagerUntil = 0;
 
   // Pulling from the peer.
   let granted = 0;
@@ -180,6 +200,15 @@ export function createSession(context: SessionContext, channel: Channel, options
   const wants = new Set<string>();
   let sentDone = false;
   const drainWaiters: (() => void)[] = [];
+  // Lazy push: announced ids asked for and not received yet, each with the cursor its batch
+  // started from. The cursor is persisted no further than the oldest such floor, so a link that
+  // drops before the answers arrive resumes from before the announcement and hears it again.
+  interface Announced {
+    readonly floor: number;
+    outstanding: number;
+  }
+  const announced = new Map<string, Announced>();
+  const announcedQueue: Announced[] = [];
 
   let awaitingPong: number | undefined;
   let pingNonce = 0;
@@ -353,7 +382,7 @@ export function createSession(context: SessionContext, channel: Channel, options
         return onSubscribe(message.from);
       case 'batch':
         if (message.head !== undefined) remoteHead = Math.max(remoteHead ?? 0, message.head);
-        return onBatch(message.d, message.seq);
+        return onBatch(message.d, message.seq, message.h);
       case 'want':
         return onWant(message.ids);
       case 'reconcile':
@@ -375,7 +404,10 @@ export function createSession(context: SessionContext, channel: Channel, options
       throw createSyncError(SyncErrorCode.FlowControlViolation, `more than ${limits.maxPendingIds} ids requested`);
     }
     for (const id of requested) {
-      if (id.length === DELTA_ID_LENGTH) extras.push(id);
+      if (id.length === DELTA_ID_LENGTH) {
+        extras.push(id);
+        if (probe.announced.delete(id)) probe.wanted++;
+      }
       // '~' sorts after every base64url character, so this bounds exactly the ids with the prefix.
       else extras.push(...(await store.listIds(id, `${id}~`)));
     }
@@ -401,6 +433,7 @@ export function createSession(context: SessionContext, channel: Channel, options
       throw createSyncError(SyncErrorCode.FilterUnsupported, 'this node\'s store cannot serve filtered links');
     }
     peerHello = hello;
+    peerLazy = hello.features?.includes(Feature.LazyPush) === true;
     if (context.secretFor !== undefined) {
       const secret = await context.secretFor(hello.node);
       if (secret === undefined) throw createSyncError(SyncErrorCode.AuthFailed, `no shared secret for ${hello.node}`);
@@ -528,13 +561,14 @@ export function createSession(context: SessionContext, channel: Channel, options
 
   const persistCursor = async (): Promise<void> => {
     if (pull !== 'streaming' || wants.size > 0 || cursor === undefined) return;
-    if (persisted !== undefined && cursor <= persisted) return;
-    const seq = cursor;
+    while (announcedQueue.length > 0 && announcedQueue[0]!.outstanding === 0) announcedQueue.shift();
+    const seq = announcedQueue.length === 0 ? cursor : Math.min(cursor, announcedQueue[0]!.floor);
+    if (persisted !== undefined && seq <= persisted) return;
     await store.setCursor(peer!.nodeId, filterKey === '' ? { feedId: peer!.feedId, seq } : { feedId: peer!.feedId, seq, filter: filterKey });
     persisted = Math.max(persisted ?? 0, seq);
   };
 
-  const onBatch = async (encoded: EncodedBatch, seq: number | undefined): Promise<void> => {
+  const onBatch = async (encoded: EncodedBatch, seq: number | undefined, ids: readonly string[] | undefined): Promise<void> => {
     stats.batchesReceived++;
     let deltas: Delta[];
     try {
@@ -556,10 +590,37 @@ export function createSession(context: SessionContext, channel: Channel, options
     const stored = deltas.length === 0 ? [] : await store.appendBatch(deltas, { origin: peer!.nodeId });
     stats.deltasReceived += deltas.length;
     stats.deltasStored += stored.length;
-    for (const delta of deltas) wants.delete(delta.id.slice(0, ID_PREFIX_LENGTH));
+    for (const delta of deltas) {
+      wants.delete(delta.id.slice(0, ID_PREFIX_LENGTH));
+      const pending = announced.get(delta.id);
+      if (pending !== undefined) {
+        announced.delete(delta.id);
+        pending.outstanding--;
+      }
+    }
+    if (ids !== undefined && ids.length > 0) await onAnnounced(ids, seq);
     if (seq !== undefined && pull === 'streaming') cursor = Math.max(cursor ?? 0, seq);
     await persistCursor();
     grant();
+  };
+
+  /** Asks for the announced deltas this node lacks (the answer comes as an ordinary batch). */
+  const onAnnounced = async (ids: readonly string[], seq: number | undefined): Promise<void> => {
+    stats.announcementsReceived += ids.length;
+    if (seq === undefined || pull !== 'streaming') {
+      throw createSyncError(SyncErrorCode.ProtocolViolation, 'announced ids outside the feed stream');
+    }
+    const held = new Set((await store.getMany(ids)).map((delta) => delta.id));
+    const missing = ids.filter((id) => !held.has(id) && !announced.has(id));
+    if (missing.length === 0) return;
+    if (announced.size + missing.length > limits.maxPendingIds) {
+      throw createSyncError(SyncErrorCode.FlowControlViolation, `more than ${limits.maxPendingIds} announced deltas outstanding`);
+    }
+    const record: Announced = { floor: cursor ?? 0, outstanding: missing.length };
+    announcedQueue.push(record);
+    for (const id of missing) announced.set(id, record);
+    stats.announcementsWanted += missing.length;
+    for (let i = 0; i < missing.length; i += WANT_CHUNK) send({ t: 'want', ids: missing.slice(i, i + WANT_CHUNK) });
   };
 
   const grant = (): void => {
@@ -605,14 +666,17 @@ export function createSession(context: SessionContext, channel: Channel, options
     });
   };
 
-  const sendBatch = (encoder: BatchEncoder, seq: number | undefined): void => {
+  const sendBatch = (encoder: BatchEncoder, seq: number | undefined, ids: readonly string[] = []): void => {
     credit--;
     if (seq !== undefined) sentSeq = Math.max(sentSeq, seq);
     stats.batchesSent++;
     stats.deltasSent += encoder.count;
+    stats.idsAnnounced += ids.length;
     if (state === 'closed') return;
     // Built from the encoder's row text: stringifying the batch again would double the sender's work.
-    const frame = `{"n":${++sentFrames},"t":"batch",${seq === undefined ? '' : `"seq":${seq},`}"head":${context.localHead()},"d":${encoder.finishText()}}`;
+    // Ids are base64url, so they need no escaping.
+    const announcedText = ids.length === 0 ? '' : `,"h":["${ids.join('","')}"]`;
+    const frame = `{"n":${++sentFrames},"t":"batch",${seq === undefined ? '' : `"seq":${seq},`}"head":${context.localHead()},"d":${encoder.finishText()}${announcedText}}`;
     transmit(frame);
   };
 
@@ -641,18 +705,42 @@ export function createSession(context: SessionContext, channel: Channel, options
     if (position !== from || state !== 'open') return state === 'open';
     if (entries.length === 0) return false;
     let last = from;
+    if (probe.announced.size + probe.wanted >= LAZY_PROBE) {
+      // Wants still in flight count as not wanted: the verdict leans to lazy.
+      if (probe.wanted * 2 > LAZY_PROBE) eagerUntil = from + LAZY_EAGER_SPAN;
+      probe.announced.clear();
+      probe.wanted = 0;
+    }
+    // Near the live edge, deltas relayed from a third node go by id: in a mesh the peer has
+    // usually had them from their origin already. Far behind (catch-up), bodies are faster.
+    const lazy = peerLazy && peerFilter === undefined && from >= eagerUntil && context.localHead() - from <= limits.lazyPushLag;
+    const ids: string[] = [];
     for (const entry of entries) {
       const echo = entry.origin === peer!.nodeId;
       if (peerFilter === undefined) {
         // Never echo a delta to the peer it came from; the cursor still moves past it.
-        if (!echo && !encoder.add(entry.delta)) break;
-      } else if (await passes(peerFilter, entry.delta, 0)) {
-        // A negation stored before what it negates was skipped when its turn came; it travels now,
-        // in the same batch, so the cursor never moves past a delta without its negations.
-        const early = sentNegations.has(entry.delta.id);
-        const negations = await collectNegations(entry.delta.id);
-        if (!encoder.addAll([...(echo || early ? [] : [entry.delta]), ...negations])) break;
-        for (const negation of negations) sentNegations.add(negation.id);
+        if (echo) {
+          // Skipped.
+        } else if (lazy && entry.origin !== undefined) {
+          if (encoder.bytes + (ids.length + 1) * (DELTA_ID_LENGTH + 3) > limits.maxBatchBytes) break;
+          ids.push(entry.delta.id);
+          probe.announced.add(entry.delta.id);
+        } else if (!encoder.add(entry.delta)) break;
+      } else {
+        const sent = await passes(peerFilter, entry.delta, 0);
+        // The puller's own deltas, and those it sent here, are not sent back; their negations are.
+        const own = !sent && (echo || isOwnDelta(peerFilter, entry.delta));
+        if (sent || own) {
+          // A negation stored before what it negates was skipped when its turn came; it travels
+          // now, in the same batch, so the cursor never moves past a delta without its negations.
+          const early = sentNegations.has(entry.delta.id);
+          const negations = await collectNegations(entry.delta.id);
+          const self = echo || early || own;
+          if (!encoder.addAll([...(self ? [] : [entry.delta]), ...negations])) break;
+          for (const negation of negations) sentNegations.add(negation.id);
+          // A negation sent in its own place must not travel again with a target that comes later.
+          if (!self && listNegatedIds(entry.delta).length > 0) sentNegations.add(entry.delta.id);
+        }
       }
       last = entry.seq;
     }
@@ -660,13 +748,17 @@ export function createSession(context: SessionContext, channel: Channel, options
     position = last;
     // A page made only of the peer's own deltas is worth a cursor update while catching up; at
     // the live edge the next real batch, or the idle update (scheduleAdvance), carries it along.
-    if (encoder.count > 0 || entries.length === limits.maxBatchDeltas) sendBatch(encoder, last);
+    if (encoder.count > 0 || ids.length > 0 || entries.length === limits.maxBatchDeltas) sendBatch(encoder, last, ids);
     return true;
   };
 
-  /** Whether a delta belongs to what a filtered peer receives: it matches, or negates one that does. */
+  /**
+   * Whether a delta belongs to what a filtered peer receives: it matches, or negates one that does
+   * or one of the peer's own (which the peer holds without being sent it).
+   */
   const passes = async (filter: DeltaFilter, delta: Delta, depth: number): Promise<boolean> => {
     if (passing.has(delta.id) || matchesFilter(filter, delta)) return remember(delta.id);
+    if (depth > 0 && isOwnDelta(filter, delta)) return true;
     const targets = listNegatedIds(delta);
     // Negation chains are short; the bound only stops a pathological store from recursing on.
     if (targets.length === 0 || depth > 64) return false;
@@ -729,6 +821,8 @@ export function createSession(context: SessionContext, channel: Channel, options
       feed: { id: feedId, head },
       nonce,
       ...(options.filter === undefined ? {} : { filter: options.filter }),
+      // A filtered pull is served in full: the server's filter path sends bodies only.
+      ...(limits.lazyPush && options.filter === undefined ? { features: [Feature.LazyPush] } : {}),
     });
   })().catch(handleFailure);
 

@@ -6,6 +6,7 @@ import { createMemorySyncStore, type MemorySyncStore } from '../src/memory-store
 import { createRandom, type Random } from '../src/random.ts';
 import type { Reconnector } from '../src/reconnect.ts';
 import type { SyncNode } from '../src/node.ts';
+import type { Session } from '../src/session.ts';
 import { createHarness, idsOf } from './harness.ts';
 
 /**
@@ -19,9 +20,12 @@ const RUNS = process.env.RHIZOME_SEED === undefined ? 3 : 1;
 /** The last node pulls through this filter on all its links; the others pull everything. */
 const FILTER: DeltaFilter = { entities: ['entity-0', 'entity-1', 'entity-2', 'entity-3'] };
 
-/** What the filtered node must end with: its own writes, the matches, their negations (transitively). */
+/**
+ * What the filtered node must end with: its own writes, the matches, and every negation of either,
+ * transitively (it pulls with its own host as `ownHosts`).
+ */
 function expectedFiltered(all: readonly Delta[], host: string): string[] {
-  const members = new Set(all.filter((delta) => matchesFilter(FILTER, delta)).map((delta) => delta.id));
+  const members = new Set(all.filter((delta) => matchesFilter(FILTER, delta) || delta.host === host).map((delta) => delta.id));
   for (let grew = true; grew; ) {
     grew = false;
     for (const delta of all) {
@@ -31,7 +35,6 @@ function expectedFiltered(all: readonly Delta[], host: string): string[] {
       }
     }
   }
-  for (const delta of all) if (delta.host === host) members.add(delta.id);
   return [...members].sort();
 }
 
@@ -39,7 +42,7 @@ interface World {
   readonly nodes: (SyncNode & { store: MemorySyncStore })[];
   /** The node that pulls through FILTER. */
   readonly filtered: SyncNode & { store: MemorySyncStore };
-  readonly stats: { writes: number; partitions: number; restarts: number };
+  readonly stats: { writes: number; partitions: number; restarts: number; lazyWants: number };
   /** Everything that went over the network, for replay checks. */
   readonly traffic: { messages: number; bytes: number; endedAt: number };
 }
@@ -60,12 +63,18 @@ async function runScenario(seed: number): Promise<World> {
   }
   const links = new Map<string, Reconnector>();
   const connect = (i: number, j: number): void => {
-    const options = i === count - 1 ? { a: { filter: FILTER } } : j === count - 1 ? { b: { filter: FILTER } } : {};
+    const filter = { ...FILTER, ownHosts: [names[count - 1]!] };
+    const options = i === count - 1 ? { a: { filter } } : j === count - 1 ? { b: { filter } } : {};
     links.set(`${i}-${j}`, network.link(nodes[i]!, nodes[j]!, options));
   };
   for (const [i, j] of edges) connect(i, j);
 
-  const stats = { writes: 0, partitions: 0, restarts: 0 };
+  const stats = { writes: 0, partitions: 0, restarts: 0, lazyWants: 0 };
+  // Announced deltas asked for, per session (sessions come and go with links and restarts).
+  const lazyWants = new Map<Session, number>();
+  const countLazyWants = (): void => {
+    for (const n of nodes) for (const session of n.sessions()) lazyWants.set(session, session.snapshot().stats.announcementsWanted);
+  };
   const cut = new Set<[number, number]>();
   let transactions = 0;
   const written = new Set<string>();
@@ -78,11 +87,12 @@ async function runScenario(seed: number): Promise<World> {
     }
   };
 
-  const write = async (index: number): Promise<void> => {
+  const write = async (index: number, kind?: 'negation' | 'transaction'): Promise<void> => {
     const target = nodes[index]!;
     const builder = () =>
       createDeltaBuilder({ host: names[index]!, creator: `user-${Math.floor(random() * 3)}`, timeCreated: 1_000_000 + scheduler.now() });
-    const roll = random();
+    // A forced kind makes sure every node writes negations and transactions at least once.
+    const roll = kind === 'negation' ? 0 : kind === 'transaction' ? 0.25 : random();
     const held = target.store.all();
     let deltas: Delta[];
     if (roll < 0.15 && held.length > 0) {
@@ -110,6 +120,8 @@ async function runScenario(seed: number): Promise<World> {
 
   for (step = 0; step < 150; step++) {
     await deliverLate(step);
+    if (step === 1) for (let i = 0; i < count; i++) await write(i, 'transaction');
+    if (step === 10) for (let i = 0; i < count; i++) await write(i, 'negation');
     for (let w = 0; w < 2; w++) if (random() < 0.6) await write(Math.floor(random() * count));
     const roll = random();
     if (roll < 0.04) {
@@ -137,6 +149,7 @@ async function runScenario(seed: number): Promise<World> {
     }
     await scheduler.advance(20);
     await checkCursors(nodes);
+    countLazyWants();
   }
 
   await deliverLate(Number.POSITIVE_INFINITY);
@@ -151,7 +164,9 @@ async function runScenario(seed: number): Promise<World> {
     return idsOf(nodes[count - 1]!.store).join() === expectedFiltered(nodes[0]!.store.all(), names[count - 1]!).join();
   };
   await scheduler.runUntil(converged, 60_000, 50);
+  countLazyWants();
   stats.writes = written.size;
+  stats.lazyWants = [...lazyWants.values()].reduce((sum, wanted) => sum + wanted, 0);
   return { nodes: nodes.slice(0, -1), filtered: nodes[count - 1]!, stats, traffic: { messages: network.messagesSent, bytes: network.bytesSent, endedAt: scheduler.now() } };
 }
 
@@ -208,6 +223,8 @@ describe('randomised convergence', () => {
         const reference = idsOf(world.nodes[0]!.store);
         for (const n of world.nodes) expect(idsOf(n.store), `node ${n.nodeId}`).toEqual(reference);
         expect(reference.length).toBe(world.stats.writes);
+        // Lazy push was on the path: some relayed deltas travelled by announcement and want.
+        expect(world.stats.lazyWants).toBeGreaterThan(0);
         const filtered = world.filtered;
         expect(idsOf(filtered.store), 'the filtered node').toEqual(expectedFiltered(world.nodes[0]!.store.all(), filtered.nodeId));
         const views = viewsOf(world.nodes[0]!.store.all());
@@ -216,7 +233,7 @@ describe('randomised convergence', () => {
         console.error(`convergence failed; replay with RHIZOME_SEED=${seed}`);
         throw error;
       }
-      console.log(`seed ${seed}: ${world.nodes.length} nodes, ${world.stats.writes} deltas, ${world.stats.partitions} partitions, ${world.stats.restarts} restarts`);
+      console.log(`seed ${seed}: ${world.nodes.length} nodes, ${world.stats.writes} deltas, ${world.stats.partitions} partitions, ${world.stats.restarts} restarts, ${world.stats.lazyWants} announced deltas fetched`);
     });
   }
 

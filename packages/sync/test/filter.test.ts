@@ -1,8 +1,7 @@
 import { createDeltaBuilder, type Delta } from '@rhizome/core';
 import { describe, expect, it } from 'vitest';
-import { createSyncStoreFromDeltaStore } from '../src/delta-store-adapter.ts';
+import { createMemorySyncStore } from '../src/memory-store.ts';
 import { createHarness, idsOf } from './harness.ts';
-import { createFakeDeltaStore } from './support/fake-delta-store.ts';
 
 let clock = 1_000;
 const build = () => createDeltaBuilder({ host: 'h', creator: 'alice', timeCreated: clock++ });
@@ -84,9 +83,71 @@ describe('per-link filters', () => {
     expect(b.store.size).toBe(4);
   });
 
+  it('resumes a filtered link from its cursor and receives negations written while it was down', async () => {
+    const { scheduler, network, node } = createHarness();
+    const a = node('a');
+    let b = node('b');
+    const target = set('e1', 1);
+    await a.store.appendBatch([target, set('e2', 1)]);
+    let link = network.link(b, a, { a: { filter: { entities: ['e1'] } } });
+    await scheduler.advance(100);
+    expect(idsOf(b.store)).toEqual([target.id]);
+    link.stop();
+    b.close();
+
+    // While b is away: a negation of what b holds, a negation of that negation, a negation that
+    // reaches a before the matching delta it negates, and unrelated traffic.
+    const negation = negate(target);
+    const ofNegation = negate(negation);
+    const later = set('e1', 2);
+    const early = negate(later);
+    await a.store.appendBatch([negation, set('e2', 2), early]);
+    await a.store.appendBatch([ofNegation, later, negate(set('e2', 3))]);
+
+    b = node('b', { store: b.store });
+    link = network.link(b, a, { a: { filter: { entities: ['e1'] } } });
+    await scheduler.advance(100);
+    expect(idsOf(b.store)).toEqual([target, negation, ofNegation, later, early].map((d) => d.id).sort());
+    // From its cursor: nothing it held came again, and no reconciliation was needed.
+    expect(b.peers()[0]!.stats).toMatchObject({ deltasReceived: 4, deltasStored: 4, reconciliations: 0 });
+    expect((await b.store.getCursor('a'))?.seq).toBe(a.store.size);
+    link.stop();
+  });
+
+  it('sends negations of the puller\'s own deltas, transitively, though they do not match its filter', async () => {
+    const { scheduler, network, node } = createHarness();
+    const a = node('a');
+    const b = node('b');
+    const filter = { entities: ['e1'], ownHosts: ['host-b'] };
+    network.link(b, a, { a: { filter } });
+    await scheduler.advance(50);
+    // b writes outside its filter; a gets it in full (a's pull of b is not filtered).
+    const mine = createDeltaBuilder({ host: 'host-b', creator: 'bob', timeCreated: clock++ }).set('e9', { v: 1 }).build();
+    const early = createDeltaBuilder({ host: 'host-b', creator: 'bob', timeCreated: clock++ }).set('e8', { v: 1 }).build();
+    await b.store.appendBatch([mine]);
+    await scheduler.advance(50);
+    expect(a.store.has(mine.id)).toBe(true);
+    // Someone on a negates it, and negates the negation; a negation of another own delta reaches
+    // a before that delta does.
+    const negation = negate(mine);
+    const ofNegation = negate(negation);
+    const beforeTarget = negate(early);
+    await a.store.appendBatch([negation, set('e7', 1), beforeTarget]);
+    await scheduler.advance(50);
+    await a.store.appendBatch([ofNegation]);
+    await scheduler.advance(50);
+    expect(b.store.has(negation.id) && b.store.has(ofNegation.id)).toBe(true);
+    expect(b.store.has(beforeTarget.id)).toBe(false);
+    await b.store.appendBatch([early]);
+    await scheduler.advance(100);
+    expect(idsOf(b.store)).toEqual([mine, early, negation, ofNegation, beforeTarget].map((d) => d.id).sort());
+    // Nothing b wrote came back to it.
+    expect(b.peers()[0]!.stats.deltasReceived).toBe(3);
+  });
+
   it('is refused by a node whose store cannot find negations', async () => {
     const { scheduler, network, node } = createHarness();
-    const a = node('a', { store: createSyncStoreFromDeltaStore(createFakeDeltaStore(), { feedId: 'f', scheduler }) as never });
+    const a = node('a', { store: { ...createMemorySyncStore({ feedId: 'f' }), negationsOf: undefined } as never });
     const b = node('b');
     const [toA, fromB] = network.createPair('b', 'a');
     const session = b.attach(toA, { filter: { entities: ['e1'] } });

@@ -1,4 +1,5 @@
 import { hasValidId } from '@rhizome/core';
+import { seed } from '@rhizome/vitest-config/seed';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { encodeBatch } from '../src/codec.ts';
@@ -9,11 +10,18 @@ const pool = generateDeltas(40, 99, 'fuzz');
 const ids = pool.map((delta) => delta.id);
 
 const message = fc.oneof(
-  fc.record({ t: fc.constant('hello'), protocol: fc.constantFrom(1, 1, 1, 0, 2), node: fc.constantFrom('raw', 'a'), feed: fc.record({ id: fc.constant('x'), head: fc.nat(50) }) }),
+  fc.record({ t: fc.constant('hello'), protocol: fc.constantFrom(2, 2, 2, 1, 0, 3), node: fc.constantFrom('raw', 'a'), feed: fc.record({ id: fc.constant('x'), head: fc.nat(50) }) }),
   fc.record({ t: fc.constant('credit'), grant: fc.integer({ min: -1, max: 5 }) }),
   fc.record({ t: fc.constant('subscribe'), from: fc.option(fc.nat(60), { nil: undefined }) }),
   fc.subarray(pool, { minLength: 0, maxLength: 5 }).map((deltas) => ({ t: 'batch', d: encodeBatch(deltas) })),
   fc.record({ t: fc.constant('batch'), d: fc.jsonValue({ maxDepth: 3 }) }),
+  // Lazy push: announced ids, held or not, with or without a feed position.
+  fc.record({
+    t: fc.constant('batch'),
+    seq: fc.option(fc.nat(60), { nil: undefined }),
+    d: fc.constant(encodeBatch([])),
+    h: fc.array(fc.oneof(fc.constantFrom(...ids), fc.string({ maxLength: 44 })), { maxLength: 4 }),
+  }),
   fc.record({ t: fc.constant('want'), ids: fc.array(fc.oneof(fc.constantFrom(...ids), fc.constantFrom(...ids).map((id) => id.slice(0, 12)), fc.string()), { maxLength: 4 }) }),
   fc.record({
     t: fc.constant('reconcile'),
@@ -56,7 +64,7 @@ describe('a hostile peer', () => {
         for (const delta of a.store.all()) expect(hasValidId(delta)).toBe(true);
         a.close();
       }),
-      { numRuns: 300 },
+      { numRuns: 300, seed },
     );
   });
 });

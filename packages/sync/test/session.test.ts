@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { encodeBatch } from '../src/codec.ts';
+import { PROTOCOL_VERSION } from '../src/messages.ts';
 import { createMemorySyncStore } from '../src/memory-store.ts';
 import type { SyncNode } from '../src/node.ts';
 import { countUtf8Bytes } from '../src/utf8.ts';
@@ -213,9 +214,10 @@ describe('session: handshake and hostile peers', () => {
     const [mine, theirs] = network.createPair('a', 'raw');
     const session = a.attach(mine);
     const raw = createRawPeer(theirs);
-    raw.hello({ protocol: 99 });
+    // Version 1 had no lazy push; its peers are refused as clearly as a future version's.
+    raw.hello({ protocol: 1 });
     await scheduler.advance(20);
-    expect(raw.errors()).toMatchObject([{ code: 'SYNC_PROTOCOL_VERSION_UNSUPPORTED', fatal: true, details: { supported: [1] } }]);
+    expect(raw.errors()).toMatchObject([{ code: 'SYNC_PROTOCOL_VERSION_UNSUPPORTED', fatal: true, details: { supported: [PROTOCOL_VERSION] } }]);
     expect(raw.closed).toBe(true);
     expect(session.snapshot()).toMatchObject({ state: 'closed', lastError: { code: 'SYNC_PROTOCOL_VERSION_UNSUPPORTED' } });
   });
@@ -284,6 +286,49 @@ describe('session: handshake and hostile peers', () => {
     expect(raw.closed).toBe(true);
     expect(session.snapshot().state).toBe('closed');
     expect(a.store.size).toBe(3);
+  });
+
+  it('asks for announced deltas it lacks, and refuses announcements outside the feed or past its limit', async () => {
+    const { scheduler, network, node } = createHarness();
+    const a = node('a', { limits: { maxPendingIds: 4 } });
+    const known = generateDeltas(2, 40, 'known');
+    await a.store.appendBatch(known);
+    // A cursor into the raw peer's feed, so a streams from it rather than reconciling first.
+    await a.store.setCursor('raw', { feedId: 'raw-feed', seq: 0 });
+    const [mine, theirs] = network.createPair('a', 'raw');
+    const session = a.attach(mine);
+    const raw = createRawPeer(theirs);
+    raw.hello({ feed: { id: 'raw-feed', head: 5 } });
+    await scheduler.advance(20);
+    // a subscribed from its cursor; announce two deltas it holds and two it lacks.
+    expect(raw.received.find((message) => message.t === 'hello')).toMatchObject({ features: ['lazy-push'] });
+    const lacking = generateDeltas(2, 41, 'lacking');
+    const ids = [...known, ...lacking].map((delta) => delta.id);
+    raw.send({ t: 'batch', seq: 4, d: encodeBatch([]), h: ids });
+    await scheduler.advance(20);
+    expect(raw.received.filter((message) => message.t === 'want')).toMatchObject([{ ids: lacking.map((delta) => delta.id) }]);
+    // Not persisted past the announcement until the wanted deltas arrive.
+    expect(await a.store.getCursor('raw')).toMatchObject({ seq: 0 });
+    raw.send({ t: 'batch', d: encodeBatch(lacking) });
+    await scheduler.advance(20);
+    expect(await a.store.getCursor('raw')).toMatchObject({ seq: 4 });
+
+    // Announced ids on a batch that is not part of the feed stream are a violation.
+    raw.send({ t: 'batch', d: encodeBatch([]), h: generateDeltas(1, 42, 'stray').map((delta) => delta.id) });
+    await scheduler.advance(20);
+    expect(raw.errors().at(-1)).toMatchObject({ code: 'SYNC_PROTOCOL_VIOLATION', fatal: true });
+    expect(session.snapshot().state).toBe('closed');
+
+    // More announced deltas outstanding than maxPendingIds: disconnected, nothing stored.
+    const [mine2, theirs2] = network.createPair('a', 'raw');
+    a.attach(mine2);
+    const flood = createRawPeer(theirs2);
+    flood.hello({ feed: { id: 'raw-feed', head: 50 } });
+    await scheduler.advance(20);
+    flood.send({ t: 'batch', seq: 10, d: encodeBatch([]), h: generateDeltas(5, 43, 'flood').map((delta) => delta.id) });
+    await scheduler.advance(20);
+    expect(flood.errors().at(-1)).toMatchObject({ code: 'SYNC_FLOW_CONTROL_VIOLATION', fatal: true });
+    expect(a.store.size).toBe(4);
   });
 
   it('treats a batch sent without credit and a message before hello as violations', async () => {

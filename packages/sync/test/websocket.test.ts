@@ -1,7 +1,8 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { createMemorySyncStore } from '../src/memory-store.ts';
 import { createSyncNode, type SyncNode, type SyncNodeOptions } from '../src/node.ts';
-import { connectSyncPeer, dialSyncSocket, listenSyncSocket, type ListeningSyncSocket } from '../src/ws/index.ts';
+import { WebSocket } from 'ws';
+import { connectSyncPeer, createWebSocketChannel, dialSyncSocket, listenSyncSocket, type ListeningSyncSocket } from '../src/ws/index.ts';
 import { generateDeltas } from './fixtures.ts';
 
 async function waitFor(condition: () => boolean, timeoutMs = 10_000): Promise<void> {
@@ -67,6 +68,47 @@ describe('WebSocket transport (127.0.0.1)', () => {
     const session = await dialSyncSocket({ node: b, url: `ws://127.0.0.1:${server.port}` });
     await waitFor(() => session.snapshot().state === 'closed');
     expect(session.snapshot().lastError?.code).toBe('SYNC_AUTH_FAILED');
+  });
+
+  it('keeps the sender bounded while the receiving socket is stalled, then delivers everything', async () => {
+    const limits = { maxBatchBytes: 8 * 1024, window: 4 };
+    const a = start('a', { limits });
+    const b = start('b', { limits });
+    await a.store.appendBatch(generateDeltas(2_000, 21));
+    const server = await listen(a);
+    const socket = new WebSocket(`ws://127.0.0.1:${server.port}`);
+    cleanup.push(() => socket.terminate());
+    // Attached in the open event itself: the peer's hello may arrive with the upgrade response.
+    await new Promise<void>((resolve) =>
+      socket.once('open', () => {
+        b.attach(createWebSocketChannel(socket));
+        resolve();
+      }),
+    );
+    await waitFor(() => b.store.size > 0);
+    // The receiver stops reading: its socket buffers fill and it grants no more credit.
+    socket.pause();
+    // Batches b had already taken in are stored and paid for in credit; after that, nothing moves.
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    const sender = () => a.peers()[0]!;
+    const atPause = sender().stats;
+    for (let i = 0; i < 20; i++) {
+      await a.store.appendBatch(generateDeltas(500, 200 + i, `more-${i}`));
+      await new Promise((resolve) => setTimeout(resolve, 10));
+    }
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    const stalled = sender();
+    // 12,000 deltas (over 500 KB encoded) wait, but nothing beyond the credit window left the
+    // sender, none is queued in its memory, and its socket holds at most that window.
+    expect(stalled.credit).toBe(0);
+    expect(stalled.queuedIds).toBe(0);
+    expect(stalled.stats.batchesSent - atPause.batchesSent).toBeLessThanOrEqual(limits.window);
+    expect(stalled.stats.bytesSent - atPause.bytesSent).toBeLessThanOrEqual(limits.window * (limits.maxBatchBytes + 1024));
+    expect(a.sessions()[0]!.snapshot().state).toBe('open');
+    expect(b.store.size).toBeLessThan(12_000);
+    socket.resume();
+    await waitFor(() => b.store.size === 12_000);
+    expect(b.peers()[0]!.stats.deltasReceived).toBe(12_000);
   });
 
   it('reconnects after the server restarts and resumes from its cursor', async () => {

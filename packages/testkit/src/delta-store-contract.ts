@@ -385,6 +385,248 @@ export function describeDeltaStoreContract(
       });
     });
 
+    describe('feed id', () => {
+      it('is a non-empty id, the same on every call, and different for another store', async () => {
+        const store = await fresh();
+        const id = await store.feedId();
+        expect(id).toMatch(/^.{8,}$/);
+        await store.append(createSmallDeltas(3));
+        expect(await store.feedId()).toBe(id);
+        const other = await fresh();
+        expect(await other.feedId()).not.toBe(id);
+      });
+    });
+
+    describe('listIds', () => {
+      it('lists held ids in code-unit order within [lower, upper), up to limit', async () => {
+        const store = await fresh();
+        const deltas = createSmallDeltas(40, { entities: 7 });
+        await store.append(deltas.slice(0, 25));
+        await store.append(deltas.slice(20));
+        const sorted = deltas.map((d) => d.id).sort(compareCodeUnits);
+        expect(await store.listIds()).toEqual(sorted);
+        expect(await store.listIds({ limit: 5 })).toEqual(sorted.slice(0, 5));
+        expect(await store.listIds({ lower: sorted[10]!, upper: sorted[20]! })).toEqual(
+          sorted.slice(10, 20),
+        );
+        expect(await store.listIds({ lower: sorted[10]!, upper: sorted[20]!, limit: 3 })).toEqual(
+          sorted.slice(10, 13),
+        );
+        expect(await store.listIds({ upper: sorted[3]! })).toEqual(sorted.slice(0, 3));
+        expect(await store.listIds({ lower: sorted[37]! })).toEqual(sorted.slice(37));
+        // Bounds need not be held ids: a bound between two ids splits the range there.
+        expect(await store.listIds({ lower: `${sorted[4]!}~`, upper: `${sorted[6]!}` })).toEqual([
+          sorted[5],
+        ]);
+        expect(await store.listIds({ lower: sorted[9]!, upper: sorted[9]! })).toEqual([]);
+        expect(await store.listIds({ lower: sorted[9]!, upper: sorted[2]! })).toEqual([]);
+        expect(await store.listIds({ lower: '￿' })).toEqual([]);
+
+        // Paging: pass the last id as lower and drop it.
+        const paged: string[] = [];
+        let lower: string | undefined;
+        for (;;) {
+          const page = await store.listIds({ ...(lower === undefined ? {} : { lower }), limit: 7 });
+          const newIds = lower === undefined ? page : page.slice(1);
+          if (newIds.length === 0) break;
+          paged.push(...newIds);
+          lower = page.at(-1)!;
+        }
+        expect(paged).toEqual(sorted);
+      });
+
+      it('rejects a bad range or page size', async () => {
+        const store = await fresh();
+        await expectStorageError(store.listIds({ limit: 0 }), StorageErrorCode.InvalidInput);
+        await expectStorageError(store.listIds({ limit: 2.5 }), StorageErrorCode.InvalidInput);
+        await expectStorageError(
+          store.listIds({ lower: 'a\u0000' }),
+          StorageErrorCode.InvalidInput,
+        );
+        await expectStorageError(store.listIds({ upper: '\ud800' }), StorageErrorCode.InvalidInput);
+        await expectStorageError(
+          store.listIds({ lower: 7 } as unknown as { lower: string }),
+          StorageErrorCode.InvalidInput,
+        );
+      });
+    });
+
+    describe('negationsOf', () => {
+      it('finds the deltas that directly negate any of the ids, sorted, each once', async () => {
+        const store = await fresh();
+        const a = startDelta(T).set('alice', { name: 'Alice' }).build();
+        const b = startDelta(T).set('bob', { name: 'Bob' }).build();
+        const undoA = startDelta(T + 1)
+          .negate(a.id)
+          .build();
+        const undoAgain = startDelta(T + 2, 'someone else')
+          .negate(a.id)
+          .build();
+        const undoBoth = startDelta(T + 3)
+          .negate(a.id)
+          .negate(b.id)
+          .build();
+        const redo = startDelta(T + 4)
+          .negate(undoA.id)
+          .build();
+        // Points at a's id, but as an entity, not as a negation.
+        const lookalike = startDelta(T + 5)
+          .set(a.id, { note: 'not a negation' })
+          .build();
+        await store.append([a, b, undoA, redo]);
+        await store.append([undoAgain, undoBoth, lookalike]);
+
+        const sorted = (...deltas: Delta[]) => deltas.map((d) => d.id).sort(compareCodeUnits);
+        expect(await store.negationsOf([a.id])).toEqual(sorted(undoA, undoAgain, undoBoth));
+        expect(await store.negationsOf([b.id])).toEqual(sorted(undoBoth));
+        expect(await store.negationsOf([a.id, b.id, a.id])).toEqual(
+          sorted(undoA, undoAgain, undoBoth),
+        );
+        expect(await store.negationsOf([undoA.id, 'unknown'])).toEqual([redo.id]);
+        expect(await store.negationsOf([redo.id, lookalike.id])).toEqual([]);
+        expect(await store.negationsOf([])).toEqual([]);
+        await expectStorageError(
+          store.negationsOf([1] as unknown as string[]),
+          StorageErrorCode.InvalidInput,
+        );
+      });
+    });
+
+    describe('peer cursors', () => {
+      it('saves, replaces and returns a cursor per peer, with or without a filter', async () => {
+        const store = await fresh();
+        expect(await store.getPeerCursor('peer-a')).toBeUndefined();
+        await store.setPeerCursor('peer-a', { feedId: 'feed-1', seq: 42 });
+        await store.setPeerCursor('peer-b', { feedId: 'feed-2', seq: 0, filter: '{"e":["x"]}' });
+        expect(await store.getPeerCursor('peer-a')).toEqual({ feedId: 'feed-1', seq: 42 });
+        expect(await store.getPeerCursor('peer-b')).toEqual({
+          feedId: 'feed-2',
+          seq: 0,
+          filter: '{"e":["x"]}',
+        });
+        // Replacing drops what the new cursor leaves out.
+        await store.setPeerCursor('peer-b', { feedId: 'feed-3', seq: 2 ** 40 });
+        expect(await store.getPeerCursor('peer-b')).toEqual({ feedId: 'feed-3', seq: 2 ** 40 });
+        await store.setPeerCursor('peer-a', { feedId: 'feed-1', seq: 7, filter: '' });
+        expect(await store.getPeerCursor('peer-a')).toEqual({
+          feedId: 'feed-1',
+          seq: 7,
+          filter: '',
+        });
+        expect(await store.getPeerCursor('peer-A')).toBeUndefined();
+        expect(await store.counts()).toEqual({ deltas: 0, entities: 0, lastSeq: 0 });
+      });
+
+      it('rejects a bad peer name or cursor and keeps the saved one', async () => {
+        const store = await fresh();
+        await store.setPeerCursor('p', { feedId: 'f', seq: 1 });
+        const bad: unknown[] = [
+          { feedId: 'f', seq: -1 },
+          { feedId: 'f', seq: 1.5 },
+          { feedId: '', seq: 1 },
+          { feedId: 'f', seq: 1, filter: 3 },
+          { feedId: 'f', seq: 1, extra: true },
+          { feedId: 'f\u0000', seq: 1 },
+          null,
+        ];
+        for (const cursor of bad) {
+          await expectStorageError(
+            store.setPeerCursor('p', cursor as never),
+            StorageErrorCode.InvalidInput,
+          );
+        }
+        for (const peer of ['', 'a\u0000b', 'x'.repeat(513), '\udc00']) {
+          await expectStorageError(
+            store.setPeerCursor(peer, { feedId: 'f', seq: 1 }),
+            StorageErrorCode.InvalidInput,
+          );
+          await expectStorageError(store.getPeerCursor(peer), StorageErrorCode.InvalidInput);
+        }
+        expect(await store.getPeerCursor('p')).toEqual({ feedId: 'f', seq: 1 });
+      });
+    });
+
+    describe('onAppend', () => {
+      it('reports each committed append once, with exactly its new entries in seq order', async () => {
+        const store = await fresh();
+        const calls: StoredDelta[][] = [];
+        const reads: Promise<string[]>[] = [];
+        const unsubscribe = store.onAppend((entries) => {
+          calls.push([...entries]);
+          // Committed already: another reader sees the entries now.
+          reads.push(
+            store
+              .changes({ after: entries[0]!.seq - 1, limit: entries.length })
+              .then((page) => page.entries.map((e) => e.delta.id)),
+          );
+        });
+        const deltas = createSmallDeltas(12, { entities: 4 });
+        const first = store.append(deltas.slice(0, 5));
+        await first;
+        expect(calls).toHaveLength(1);
+        await store.append(deltas.slice(3, 9));
+        await store.append(deltas.slice(0, 9)); // all duplicates: no call
+        await expectStorageError(
+          store.append([deltas[9], { ...deltas[10]!, creator: 'mallory' }]),
+          StorageErrorCode.InvalidInput,
+        );
+        await store.append([]);
+        expect(calls).toHaveLength(2);
+        expect(calls[1]!.map((e) => e.delta)).toEqual(deltas.slice(5, 9));
+
+        const feed = await readAllChanges(store);
+        expect(calls.flat()).toEqual(feed);
+        expect(await Promise.all(reads)).toEqual(calls.map((call) => call.map((e) => e.delta.id)));
+
+        unsubscribe();
+        await store.append(deltas.slice(9));
+        expect(calls).toHaveLength(2);
+      });
+
+      it('reports concurrent appends in seq order with no gaps, to every listener', async () => {
+        const store = await fresh();
+        const seen: StoredDelta[][] = [[], []];
+        const calls = [0, 0];
+        for (const k of [0, 1])
+          store.onAppend((entries) => {
+            calls[k]!++;
+            seen[k]!.push(...entries);
+          });
+        const deltas = createSmallDeltas(400, { entities: 40 });
+        const batches = [0, 1, 2, 3, 4].map((k) => deltas.slice(k * 70, k * 70 + 120));
+        await Promise.all(batches.map((batch) => store.append(batch)));
+        const feed = await readAllChanges(store);
+        expect(feed).toHaveLength(400);
+        expect(seen[0]).toEqual(feed);
+        expect(seen[1]).toEqual(feed);
+        expect(calls[0]).toBeLessThanOrEqual(5);
+      });
+
+      it('keeps calling the other listeners, and fails no append, when one throws', async () => {
+        const store = await fresh();
+        // The listener's error is rethrown as an uncaught exception; catch it here, not in the
+        // test runner's own handler (which would fail the run).
+        const thrown: unknown[] = [];
+        const runnerHandlers = process.listeners('uncaughtException');
+        process.removeAllListeners('uncaughtException');
+        process.on('uncaughtException', (error) => void thrown.push(error));
+        try {
+          store.onAppend(() => {
+            throw new Error('listener bug');
+          });
+          const heard: number[] = [];
+          store.onAppend((entries) => void heard.push(entries.length));
+          expect((await store.append(createSmallDeltas(2))).inserted).toHaveLength(2);
+          expect(heard).toEqual([2]);
+          await new Promise((resolve) => setTimeout(resolve, 10));
+          expect(thrown).toEqual([new Error('listener bug')]);
+        } finally {
+          process.removeAllListeners('uncaughtException');
+          for (const handler of runnerHandlers) process.on('uncaughtException', handler);
+        }
+      });
+    });
+
     describe('close', () => {
       it('refuses every call after close with STORAGE_CLOSED, and closing twice is fine', async () => {
         const store = await fresh();
@@ -397,6 +639,14 @@ export function describeDeltaStoreContract(
         await expectStorageError(store.changes(), StorageErrorCode.Closed);
         await expectStorageError(store.entities(), StorageErrorCode.Closed);
         await expectStorageError(store.counts(), StorageErrorCode.Closed);
+        await expectStorageError(store.feedId(), StorageErrorCode.Closed);
+        await expectStorageError(store.listIds(), StorageErrorCode.Closed);
+        await expectStorageError(store.negationsOf([]), StorageErrorCode.Closed);
+        await expectStorageError(store.getPeerCursor('p'), StorageErrorCode.Closed);
+        await expectStorageError(
+          store.setPeerCursor('p', { feedId: 'f', seq: 1 }),
+          StorageErrorCode.Closed,
+        );
       });
     });
 
@@ -429,6 +679,30 @@ export function describeDeltaStoreContract(
           const after = await readAllChanges(reopened);
           expect(after.map((e) => e.delta)).toEqual(deltas);
           expect(after[40]!.seq).toBeGreaterThan(countsBefore.lastSeq);
+        });
+
+        it('keeps the feed id and the peer cursors across close and reopen', async () => {
+          const subject = await setupRestartable();
+          await subject.store.append(createSmallDeltas(5));
+          const feedId = await subject.store.feedId();
+          await subject.store.setPeerCursor('peer-a', { feedId: 'theirs', seq: 17, filter: 'k' });
+          await subject.store.setPeerCursor('peer-b', { feedId: 'other', seq: 3 });
+          await subject.store.close();
+
+          const reopened = await subject.reopen();
+          open.push(reopened);
+          expect(await reopened.feedId()).toBe(feedId);
+          expect(await reopened.getPeerCursor('peer-a')).toEqual({
+            feedId: 'theirs',
+            seq: 17,
+            filter: 'k',
+          });
+          expect(await reopened.getPeerCursor('peer-b')).toEqual({ feedId: 'other', seq: 3 });
+
+          // Fresh data (another directory or schema) is another feed.
+          const other = await setupRestartable();
+          expect(await other.store.feedId()).not.toBe(feedId);
+          expect(await other.store.getPeerCursor('peer-a')).toBeUndefined();
         });
 
         it('lets a node rebuild its view state from storage after a restart', async () => {
@@ -481,4 +755,8 @@ function buildLatestValues(deltas: readonly Delta[]): Map<string, unknown> {
   return new Map(
     [...latest].sort(([a], [b]) => (a < b ? -1 : 1)).map(([id, { value }]) => [id, value] as const),
   );
+}
+
+function compareCodeUnits(a: string, b: string): number {
+  return a < b ? -1 : a > b ? 1 : 0;
 }

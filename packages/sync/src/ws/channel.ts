@@ -27,7 +27,9 @@ export function createWebSocketChannel(socket: WebSocket): Channel {
         // Frames are text; a binary frame is passed on empty so the session counts it as invalid.
         if (isBinary) listener('');
         else if (Array.isArray(data)) listener(Buffer.concat(data).toString('utf8'));
-        else listener(Buffer.from(data as ArrayBuffer).toString('utf8'));
+        // A Buffer (ws's default) decodes in place; Buffer.from would copy it first.
+        else if (Buffer.isBuffer(data)) listener(data.toString('utf8'));
+        else listener(Buffer.from(data).toString('utf8'));
       });
     },
     close(reason = 'closed') {

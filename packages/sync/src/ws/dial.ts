@@ -17,6 +17,8 @@ export interface DialOptions {
   readonly maxPayload?: number;
   /** Ask for permessage-deflate (used only if the server offers it too). */
   readonly compress?: boolean;
+  /** Extra headers on the upgrade request, e.g. `authorization` for a server that checks tokens. */
+  readonly headers?: Readonly<Record<string, string>>;
 }
 
 /** Opens one WebSocket to a peer and runs a session over it. Rejects if the socket does not open. */
@@ -25,6 +27,7 @@ export function dialSyncSocket(options: DialOptions): Promise<Session> {
     const socket = new WebSocket(options.url, {
       maxPayload: options.maxPayload ?? defaultSyncLimits.maxFrameBytes,
       perMessageDeflate: options.compress === true,
+      ...(options.headers === undefined ? {} : { headers: { ...options.headers } }),
     });
     const onError = (error: Error): void => reject(error);
     socket.once('error', onError);

@@ -1,7 +1,12 @@
 import { request, type ClientRequest } from 'node:http';
 import { createClient } from '@rhizome/client';
 
-export type SubscriberKind = 'raw-sse' | 'client';
+/**
+ * `raw-sse`: tRPC `entities.watch` over a plain SSE GET; `rest-sse`: the REST stream
+ * `GET /api/entities/:id/watch` (one encoded frame shared by all subscribers); `client`:
+ * `@rhizome/client` subscriptions.
+ */
+export type SubscriberKind = 'raw-sse' | 'rest-sse' | 'client';
 
 export interface FanoutOptions {
   readonly url: string;
@@ -59,7 +64,10 @@ function rawSubscriber(
       {
         host: base.hostname,
         port: base.port,
-        path: `/trpc/entities.watch?input=${input}`,
+        path:
+          options.kind === 'rest-sse'
+            ? `/api/entities/${encodeURIComponent(options.entity)}/watch`
+            : `/trpc/entities.watch?input=${input}`,
         agent: false,
         headers: { accept: 'text/event-stream', authorization: `Bearer ${options.token}` },
       },
@@ -144,7 +152,7 @@ export async function fanout(
   let lost = 0;
 
   const subscribers: Subscriber[] = [];
-  const make = options.kind === 'raw-sse' ? rawSubscriber : clientSubscriber;
+  const make = options.kind === 'client' ? clientSubscriber : rawSubscriber;
   const closeAll = () => {
     for (const subscriber of subscribers) subscriber.close();
   };

@@ -33,8 +33,11 @@ const BATCH_CONNECTIONS = envInt('RHIZOME_BENCH_BATCH_CONNECTIONS', 8);
 const ENTITIES = envInt('RHIZOME_BENCH_ENTITIES', 10_000);
 const SUBSCRIBERS = envList('RHIZOME_BENCH_SUBSCRIBERS', ['1000', '2000', '5000']).map(Number);
 const FANOUT_WRITES = envInt('RHIZOME_BENCH_FANOUT_WRITES', 20);
-const FANOUT_KIND: SubscriberKind =
-  process.env.RHIZOME_BENCH_FANOUT_CLIENT === '1' ? 'client' : 'raw-sse';
+// Each level runs every kind in turn, so the REST stream is compared with tRPC in the same run.
+const FANOUT_KINDS: readonly SubscriberKind[] =
+  process.env.RHIZOME_BENCH_FANOUT_CLIENT === '1'
+    ? ['client']
+    : (envList('RHIZOME_BENCH_FANOUT_KINDS', ['raw-sse', 'rest-sse']) as SubscriberKind[]);
 const BACKENDS = envList('RHIZOME_BENCH_BACKENDS', ['pglite', 'postgres']);
 const FANOUT_ON = process.env.RHIZOME_BENCH_FANOUT_ON ?? 'pglite';
 const DATABASE_URL =
@@ -257,58 +260,73 @@ async function benchFanout(backend: string, url: string): Promise<void> {
   const entity = 'hot';
   await post(url, deltaJson(entity, 'v', 'initial'));
   for (const n of SUBSCRIBERS) {
-    progress(
-      `${backend}: fan-out to ${fmt(n)} ${FANOUT_KIND} subscribers, ${FANOUT_WRITES} writes`,
-    );
-    let result: FanoutResult;
-    try {
-      result = await fanout(
-        {
-          url,
-          token: TOKEN,
-          entity,
+    const lastP50 = new Map<SubscriberKind, number | undefined>();
+    let failed = false;
+    for (const FANOUT_KIND of FANOUT_KINDS) {
+      progress(
+        `${backend}: fan-out to ${fmt(n)} ${FANOUT_KIND} subscribers, ${FANOUT_WRITES} writes`,
+      );
+      let result: FanoutResult;
+      try {
+        result = await fanout(
+          {
+            url,
+            token: TOKEN,
+            entity,
+            subscribers: n,
+            writes: FANOUT_WRITES,
+            kind: FANOUT_KIND,
+            progress,
+          },
+          (value) => post(url, deltaJson(entity, 'v', value)),
+        );
+      } catch (error) {
+        result = {
           subscribers: n,
-          writes: FANOUT_WRITES,
-          kind: FANOUT_KIND,
-          progress,
-        },
-        (value) => post(url, deltaJson(entity, 'v', value)),
-      );
-    } catch (error) {
-      result = {
-        subscribers: n,
-        connected: 0,
-        last: [],
-        first: [],
-        ack: [],
-        failure: String(error),
-      };
+          connected: 0,
+          last: [],
+          first: [],
+          ack: [],
+          failure: String(error),
+        };
+      }
+      const ok = result.failure === undefined;
+      rows.push({
+        target: backend,
+        measure: `fan-out, ${fmt(n)} ${FANOUT_KIND} subscribers: write → last notified (ms)${ok ? '' : ' FAILED'}`,
+        rate: ok ? `${result.last.length} writes` : `${fmt(result.connected)} connected`,
+        p50: ms(quantile(result.last, 0.5)),
+        p99: ms(quantile(result.last, 0.99)),
+        ceiling: `p50: POST answered ${ms(quantile(result.ack, 0.5))} ms, first notified ${ms(quantile(result.first, 0.5))} ms`,
+        failed: ok ? '0' : 'see note',
+      });
+      // The server must let go of every closed stream; a count that stays up would be a leak.
+      let open: number | undefined;
+      for (let i = 0; i < 50; i++) {
+        await new Promise((resolve) => setTimeout(resolve, 200));
+        open = await openSubscriptions(url).catch(() => undefined);
+        if (open === 0) break;
+      }
+      if (open !== 0)
+        notes.push(
+          `after closing ${n} subscribers the node still reported ${open} open subscriptions`,
+        );
+      lastP50.set(FANOUT_KIND, ok ? quantile(result.last, 0.5) : undefined);
+      if (!ok) {
+        notes.push(
+          `fan-out limit: ${fmt(n)} ${FANOUT_KIND} subscribers failed (${result.failure})`,
+        );
+        failed = true;
+        break;
+      }
     }
-    const ok = result.failure === undefined;
-    rows.push({
-      target: backend,
-      measure: `fan-out, ${fmt(n)} ${FANOUT_KIND} subscribers: write → last notified (ms)${ok ? '' : ' FAILED'}`,
-      rate: ok ? `${result.last.length} writes` : `${fmt(result.connected)} connected`,
-      p50: ms(quantile(result.last, 0.5)),
-      p99: ms(quantile(result.last, 0.99)),
-      ceiling: `p50: POST answered ${ms(quantile(result.ack, 0.5))} ms, first notified ${ms(quantile(result.first, 0.5))} ms`,
-      failed: ok ? '0' : 'see note',
-    });
-    // The server must let go of every closed stream; a count that stays up would be a leak.
-    let open: number | undefined;
-    for (let i = 0; i < 50; i++) {
-      await new Promise((resolve) => setTimeout(resolve, 200));
-      open = await openSubscriptions(url).catch(() => undefined);
-      if (open === 0) break;
-    }
-    if (open !== 0)
+    const trpc = lastP50.get('raw-sse');
+    const rest = lastP50.get('rest-sse');
+    if (trpc !== undefined && rest !== undefined && trpc > 0)
       notes.push(
-        `after closing ${n} subscribers the node still reported ${open} open subscriptions`,
+        `fan-out to ${fmt(n)}: REST SSE write → last notified p50 is ${(rest / trpc).toFixed(2)}× tRPC SSE's (${ms(rest)} vs ${ms(trpc)} ms)`,
       );
-    if (!ok) {
-      notes.push(`fan-out limit: ${fmt(n)} subscribers failed (${result.failure})`);
-      break;
-    }
+    if (failed) break;
   }
 }
 

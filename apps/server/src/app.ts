@@ -4,6 +4,7 @@ import {
   createApiError,
   createContext,
   toErrorResponse,
+  type PeerService,
   type RhizomeNode,
 } from '@rhizome/api';
 import { trpcServer } from '@hono/trpc-server';
@@ -12,15 +13,19 @@ import { bodyLimit } from 'hono/body-limit';
 import { requestId } from 'hono/request-id';
 import { routePath } from 'hono/route';
 import type { Logger } from 'pino';
+import { createExplorerRoutes } from './explorer.ts';
 import type { Metrics } from './metrics.ts';
 import { createDeltaRoutes } from './rest/deltas-routes.ts';
 import { createEntityRoutes } from './rest/entities-routes.ts';
 import type { ServerEnv } from './rest/env.ts';
+import { createPeerRoutes } from './rest/peers-routes.ts';
 import { createSchemaRoutes } from './rest/schemas-routes.ts';
 import type { Authenticator } from './tokens.ts';
 
 export interface AppOptions {
   readonly node: RhizomeNode;
+  /** The node's peers, when it runs sync. */
+  readonly peers?: PeerService;
   readonly authenticator: Authenticator;
   readonly logger: Logger;
   readonly metrics: Metrics;
@@ -104,7 +109,11 @@ export function createApp(options: AppOptions): Hono<ServerEnv> {
       endpoint: '/trpc',
       router: appRouter,
       createContext: (_opts, c) => ({
-        ...createContext({ node, principal: (c as Context<ServerEnv>).var.principal }),
+        ...createContext({
+          node,
+          principal: (c as Context<ServerEnv>).var.principal,
+          ...(options.peers === undefined ? {} : { peers: options.peers }),
+        }),
       }),
       onError: ({ error, path }) => {
         if (error.code === 'INTERNAL_SERVER_ERROR')
@@ -116,6 +125,9 @@ export function createApp(options: AppOptions): Hono<ServerEnv> {
   app.route('/api/deltas', createDeltaRoutes());
   app.route('/api/entities', createEntityRoutes());
   app.route('/api/schemas', createSchemaRoutes());
+  // The Explorer web app: public like /healthz; it asks for a token and sends it with each call.
+  app.route('/', createExplorerRoutes());
+  app.route('/api/peers', createPeerRoutes(options.peers));
 
   app.notFound((c) =>
     sendError(

@@ -1,7 +1,9 @@
 import { hostname } from 'node:os';
 import { isAbsolute, resolve } from 'node:path';
+import { peerAddressSchema } from '@rhizome/api';
 import { z } from 'zod';
-import { parseTokens, type TokenEntry } from './tokens.ts';
+import type { SyncConfig } from './sync.ts';
+import { MIN_TOKEN_LENGTH, parseTokens, type TokenEntry } from './tokens.ts';
 
 export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
 
@@ -17,6 +19,15 @@ export interface ServerConfig {
   readonly bodyLimit: number;
   readonly logLevel: (typeof LOG_LEVELS)[number];
   readonly shutdownTimeoutMs: number;
+  /**
+   * Plugin packages to load at start (RHIZOME_PLUGINS / `--plugin`): package names, or paths of
+   * plugin modules (relative ones as given; `loadPlugins` resolves them against `cwd`).
+   */
+  readonly plugins: readonly string[];
+  /** Where the command ran: relative plugin paths and package names resolve from here. */
+  readonly cwd: string;
+  /** Peers, credentials and advertised addresses of the sync endpoint (`/sync`). */
+  readonly sync: SyncConfig;
 }
 
 /** Every problem with the configuration at once, one line per variable. */
@@ -41,6 +52,47 @@ const integer = (min: number, max: number) =>
     .regex(/^\d+$/, `must be an integer from ${min} to ${max}`)
     .transform(Number)
     .refine((n) => n >= min && n <= max, `must be an integer from ${min} to ${max}`);
+
+/** Comma-separated sync addresses, each checked and normalised (see `peerAddressSchema`). */
+function addressList() {
+  return z.string().transform((text, ctx) => {
+    const addresses: string[] = [];
+    for (const [i, item] of text.split(',').entries()) {
+      const parsed = peerAddressSchema.safeParse(item);
+      if (parsed.success) {
+        if (!addresses.includes(parsed.data)) addresses.push(parsed.data);
+      } else {
+        ctx.addIssue({
+          code: 'custom',
+          message: `entry ${i + 1}: ${parsed.error.issues[0]?.message ?? 'invalid'}`,
+        });
+      }
+    }
+    return addresses;
+  });
+}
+
+/** Comma-separated plugin packages or module paths; whether each loads is checked at start. */
+function pluginList() {
+  return z
+    .string()
+    .transform((text, ctx) => {
+      const plugins: string[] = [];
+      for (const [i, raw] of text.split(',').entries()) {
+        const item = raw.trim();
+        if (item === '') {
+          ctx.addIssue({ code: 'custom', message: `entry ${i + 1} is empty` });
+        } else if (item.includes('#') || /\s/.test(item)) {
+          ctx.addIssue({
+            code: 'custom',
+            message: `entry ${i + 1} (${JSON.stringify(item)}) must be a package name or a path, without "#" or spaces`,
+          });
+        } else if (!plugins.includes(item)) plugins.push(item);
+      }
+      return plugins;
+    })
+    .optional();
+}
 
 const envSchema = z.object({
   PORT: integer(0, 65_535).default(8080),
@@ -72,6 +124,15 @@ const envSchema = z.object({
     .enum(LOG_LEVELS, { error: `must be one of ${LOG_LEVELS.join(', ')}` })
     .default('info'),
   RHIZOME_SHUTDOWN_TIMEOUT_MS: integer(0, 600_000).default(10_000),
+  RHIZOME_PLUGINS: pluginList(),
+  RHIZOME_PEERS: addressList().optional(),
+  RHIZOME_PEER_TOKEN: z
+    .string()
+    .min(MIN_TOKEN_LENGTH, `must be at least ${MIN_TOKEN_LENGTH} characters`)
+    .regex(/^\S+$/, 'must not contain spaces')
+    .optional(),
+  RHIZOME_SYNC_SECRET: z.string().min(16, 'must be at least 16 characters').optional(),
+  RHIZOME_ADVERTISE: addressList().optional(),
 });
 
 export interface LoadConfigOptions {
@@ -130,5 +191,132 @@ export function loadConfig(
     bodyLimit: values.RHIZOME_BODY_LIMIT,
     logLevel: values.LOG_LEVEL,
     shutdownTimeoutMs: values.RHIZOME_SHUTDOWN_TIMEOUT_MS,
+    plugins: values.RHIZOME_PLUGINS ?? [],
+    cwd,
+    sync: {
+      peers: values.RHIZOME_PEERS ?? [],
+      peerToken: values.RHIZOME_PEER_TOKEN,
+      secret: values.RHIZOME_SYNC_SECRET,
+      advertise: values.RHIZOME_ADVERTISE ?? [],
+    },
   };
+}
+
+/** One `rhizome serve` flag and the variable it sets. */
+export interface ConfigFlag {
+  /** Without the leading `--`. */
+  readonly flag: string;
+  readonly variable: string;
+  /** Placeholder in help, e.g. `<n>`; absent for a switch. */
+  readonly value?: string;
+  /** May be repeated; the values are joined with commas (the variable's list form). */
+  readonly multiple?: boolean;
+  readonly help: string;
+}
+
+/**
+ * Every setting as a `rhizome serve` flag. A flag only sets its variable, so flags and the
+ * environment go through the same validation (`loadConfig`) and a flag wins over the variable.
+ */
+export const CONFIG_FLAGS: readonly ConfigFlag[] = [
+  { flag: 'port', variable: 'PORT', value: '<n>', help: 'port, 0 for any free one (default 8080)' },
+  {
+    flag: 'host',
+    variable: 'HOST',
+    value: '<addr>',
+    help: 'bind address (loopback only without tokens)',
+  },
+  {
+    flag: 'data-dir',
+    variable: 'RHIZOME_DATA_DIR',
+    value: '<dir>',
+    help: 'PGlite directory (default ./.rhizome-data/pglite)',
+  },
+  {
+    flag: 'database-url',
+    variable: 'DATABASE_URL',
+    value: '<url>',
+    help: 'postgres:// URL: use this PostgreSQL instead of PGlite',
+  },
+  {
+    flag: 'database-schema',
+    variable: 'RHIZOME_DATABASE_SCHEMA',
+    value: '<name>',
+    help: 'PostgreSQL schema for the tables (default public)',
+  },
+  {
+    flag: 'node-id',
+    variable: 'RHIZOME_NODE_ID',
+    value: '<id>',
+    help: 'stamped as host on deltas the node builds (default the host name)',
+  },
+  {
+    flag: 'tokens',
+    variable: 'RHIZOME_TOKENS',
+    value: '<spec>',
+    help: 'token=creator:scope+scope,… or JSON (none: open mode)',
+  },
+  {
+    flag: 'plugin',
+    variable: 'RHIZOME_PLUGINS',
+    value: '<package|path>',
+    multiple: true,
+    help: 'load a resolver plugin package or module file (repeatable)',
+  },
+  {
+    flag: 'body-limit',
+    variable: 'RHIZOME_BODY_LIMIT',
+    value: '<bytes>',
+    help: 'largest request body (default 4194304)',
+  },
+  {
+    flag: 'peer',
+    variable: 'RHIZOME_PEERS',
+    value: '<ws://host:port/sync>',
+    multiple: true,
+    help: 'another node to sync with, kept linked (repeatable)',
+  },
+  {
+    flag: 'peer-token',
+    variable: 'RHIZOME_PEER_TOKEN',
+    value: '<token>',
+    help: 'bearer token presented to peers that check tokens',
+  },
+  {
+    flag: 'sync-secret',
+    variable: 'RHIZOME_SYNC_SECRET',
+    value: '<secret>',
+    help: 'shared secret every sync link must prove (16+ characters)',
+  },
+  {
+    flag: 'advertise',
+    variable: 'RHIZOME_ADVERTISE',
+    value: '<ws://host:port/sync>',
+    multiple: true,
+    help: "this node's sync address, told to peers (repeatable)",
+  },
+  { flag: 'log-level', variable: 'LOG_LEVEL', value: '<level>', help: 'pino level (default info)' },
+  {
+    flag: 'shutdown-timeout-ms',
+    variable: 'RHIZOME_SHUTDOWN_TIMEOUT_MS',
+    value: '<ms>',
+    help: 'grace period for busy connections at shutdown (default 10000)',
+  },
+];
+
+/**
+ * The environment with the flags' values set on top: `flags` maps a flag name to its value (or
+ * values, for a repeatable flag). Unknown names are ignored.
+ */
+export function applyConfigFlags(
+  env: Readonly<Record<string, string | undefined>>,
+  flags: Readonly<Record<string, string | boolean | readonly string[] | undefined>>,
+): Record<string, string | undefined> {
+  const merged: Record<string, string | undefined> = { ...env };
+  for (const { flag, variable } of CONFIG_FLAGS) {
+    const value = flags[flag];
+    if (typeof value === 'string') merged[variable] = value;
+    else if (Array.isArray(value)) merged[variable] = value.join(',');
+  }
+  return merged;
 }

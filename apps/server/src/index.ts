@@ -4,3 +4,4 @@ export * from './metrics.ts';
 export * from './logger.ts';
 export * from './app.ts';
 export * from './server.ts';
+export * from './plugins.ts';

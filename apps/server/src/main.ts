@@ -1,11 +1,29 @@
-// `pnpm start`: a Rhizome node configured from the environment (see docs/http-api.md).
-import { ConfigError, loadConfig } from './config.ts';
+// `pnpm start`: a Rhizome node configured from the environment (see docs/http-api.md), or from
+// the same flags as `rhizome serve` (`pnpm start --port 9000 --plugin @rhizome/plugin-crdt`).
+import { parseArgs } from 'node:util';
+import { applyConfigFlags, CONFIG_FLAGS, ConfigError, loadConfig } from './config.ts';
 import { createLogger } from './logger.ts';
 import { startServer } from './server.ts';
 
 let config;
 try {
-  config = loadConfig(process.env);
+  let flags;
+  try {
+    flags = parseArgs({
+      args: process.argv.slice(2).filter((arg) => arg !== '--'),
+      options: Object.fromEntries(
+        CONFIG_FLAGS.map(({ flag, multiple }) => [
+          flag,
+          { type: 'string' as const, multiple: multiple === true },
+        ]),
+      ),
+      strict: true,
+      allowPositionals: false,
+    }).values;
+  } catch (error) {
+    throw new ConfigError([{ variable: 'arguments', message: (error as Error).message }]);
+  }
+  config = loadConfig(applyConfigFlags(process.env, flags));
 } catch (error) {
   if (error instanceof ConfigError) {
     console.error(error.message);
@@ -19,6 +37,11 @@ let server;
 try {
   server = await startServer(config, { logger });
 } catch (error) {
+  // Plugins are checked at start (they must be imported): their problems read like the others.
+  if (error instanceof ConfigError) {
+    console.error(error.message);
+    process.exit(1);
+  }
   logger.fatal({ err: error }, 'could not start the node');
   process.exit(1);
 }

@@ -10,6 +10,8 @@ import { createApp } from './app.ts';
 import type { ServerConfig } from './config.ts';
 import { createLogger } from './logger.ts';
 import { createMetrics } from './metrics.ts';
+import { loadPlugins, type LoadedPlugins } from './plugins.ts';
+import { startSync, type SyncService } from './sync.ts';
 import { createAuthenticator } from './tokens.ts';
 
 export interface RunningServer {
@@ -17,6 +19,10 @@ export interface RunningServer {
   readonly url: string;
   readonly port: number;
   readonly node: RhizomeNode;
+  /** The node's sync side: its peer list, and the endpoint peers dial (`/sync`). */
+  readonly sync: SyncService;
+  /** The plugin packages loaded at start (RHIZOME_PLUGINS), and their hot reloads. */
+  readonly plugins: LoadedPlugins;
   /** Stop accepting, finish in-flight writes, end subscriptions, close the store. Idempotent. */
   close(): Promise<void>;
 }
@@ -33,6 +39,14 @@ export async function startServer(
   options: StartServerOptions = {},
 ): Promise<RunningServer> {
   const logger = options.logger ?? createLogger(config);
+  // Plugins first: a bad one is a configuration error, found before storage is opened.
+  let plugins: LoadedPlugins;
+  try {
+    plugins = await loadPlugins(config.plugins, { cwd: config.cwd });
+  } catch (error) {
+    await options.store?.close().catch(() => {});
+    throw error;
+  }
   // PGlite creates its own directory but not the parents (./.rhizome-data on a fresh clone).
   if (options.store === undefined && config.databaseUrl === undefined) {
     await mkdir(dirname(config.dataDir), { recursive: true });
@@ -47,11 +61,36 @@ export async function startServer(
     }));
   let node: RhizomeNode;
   try {
-    node = await createRhizomeNode({ store, nodeId: config.nodeId });
+    node = await createRhizomeNode({
+      store,
+      nodeId: config.nodeId,
+      resolvers: plugins.resolvers,
+    });
   } catch (error) {
     await store.close().catch(() => {});
     throw error;
   }
+  if (plugins.packages.length > 0) {
+    logger.info(
+      {
+        plugins: plugins.packages.map(({ name, version, resolvers, skipped }) => ({
+          name,
+          version,
+          resolvers,
+          ...(skipped.length === 0 ? {} : { skipped }),
+        })),
+      },
+      'plugins loaded',
+    );
+  }
+  // A hot reload recomputes the cached views its resolvers made; watchers hear what changed.
+  plugins.onReload((resolvers, name) => {
+    for (const resolver of resolvers) node.invalidateViews(resolver);
+    logger.info({ plugin: name, resolvers: resolvers.map((r) => r.name) }, 'plugin reloaded');
+  });
+  plugins.watchFiles((error, name) =>
+    logger.error({ err: error, plugin: name }, 'plugin reload failed; the previous version stays'),
+  );
   const authenticator = createAuthenticator(config.tokens, createOpenPrincipal());
   if (authenticator.open) {
     logger.warn(
@@ -59,9 +98,18 @@ export async function startServer(
       '!!! NO TOKENS CONFIGURED: this node runs OPEN (no authentication) and binds loopback only. Set RHIZOME_TOKENS to expose it. !!!',
     );
   }
+  let sync: SyncService;
+  try {
+    sync = await startSync({ node, store, config: config.sync, authenticator, logger });
+  } catch (error) {
+    plugins.close();
+    await node.close().catch(() => {});
+    throw error;
+  }
   let draining = false;
   const app = createApp({
     node,
+    peers: sync,
     authenticator,
     logger,
     metrics: createMetrics(),
@@ -75,6 +123,7 @@ export async function startServer(
     );
     listening.once('error', reject);
   });
+  server.on('upgrade', (request, socket, head) => sync.handleUpgrade(request, socket, head));
   const port = (server.address() as AddressInfo).port;
   const host = config.host.includes(':') ? `[${config.host}]` : config.host;
   const url = `http://${host === '0.0.0.0' ? '127.0.0.1' : host}:${port}`;
@@ -93,8 +142,10 @@ export async function startServer(
   const close = () =>
     (closing ??= (async () => {
       draining = true;
+      plugins.close();
       logger.info('shutting down: no new connections, finishing in-flight writes');
       const closed = new Promise<void>((resolve) => server.close(() => resolve()));
+      await sync.close(); // stop dialling, say goodbye to peers, take no more replicated deltas
       await node.close(); // waits for writes in flight, ends subscriptions, closes the store
       // Keep-alive sockets would hold `close` open; idle ones go now, busy ones after the grace period.
       if ('closeIdleConnections' in server) server.closeIdleConnections();
@@ -107,5 +158,5 @@ export async function startServer(
       logger.info('stopped');
     })());
 
-  return { url, port, node, close };
+  return { url, port, node, sync, plugins, close };
 }

@@ -78,6 +78,42 @@ describe('loadConfig', () => {
     expect(problemsOf({ PORT: '70000' }).PORT).toMatch(/65535/);
   });
 
+  it('reads the sync settings, normalising peer addresses', () => {
+    const config = loadConfig(
+      {
+        RHIZOME_PEERS: 'ws://10.0.0.2:8080/sync, http://10.0.0.3:8080,ws://10.0.0.2:8080/sync',
+        RHIZOME_PEER_TOKEN: 'peer-token-0123456789',
+        RHIZOME_SYNC_SECRET: 'a-shared-secret-of-some-length',
+        RHIZOME_ADVERTISE: 'wss://node-a.example.org',
+      },
+      { cwd: '/srv' },
+    );
+    expect(config.sync).toEqual({
+      peers: ['ws://10.0.0.2:8080/sync', 'ws://10.0.0.3:8080/sync'],
+      peerToken: 'peer-token-0123456789',
+      secret: 'a-shared-secret-of-some-length',
+      advertise: ['wss://node-a.example.org/sync'],
+    });
+    expect(loadConfig({}, { cwd: '/srv' }).sync).toEqual({
+      peers: [],
+      peerToken: undefined,
+      secret: undefined,
+      advertise: [],
+    });
+  });
+
+  it('names the bad peer entry and short credentials', () => {
+    expect(problemsOf({ RHIZOME_PEERS: 'ws://ok:1/sync,ftp://nope' }).RHIZOME_PEERS).toMatch(
+      /^entry 2: must be a ws:\/\/, wss:\/\/, http:\/\/ or https:\/\/ URL/,
+    );
+    expect(problemsOf({ RHIZOME_ADVERTISE: 'not a url' }).RHIZOME_ADVERTISE).toMatch(
+      /^entry 1: "not a url" is not a URL/,
+    );
+    const problems = problemsOf({ RHIZOME_PEER_TOKEN: 'short', RHIZOME_SYNC_SECRET: 'tiny' });
+    expect(problems.RHIZOME_PEER_TOKEN).toMatch(/at least 16/);
+    expect(problems.RHIZOME_SYNC_SECRET).toMatch(/at least 16/);
+  });
+
   it('refuses a public HOST without tokens', () => {
     expect(problemsOf({ HOST: '0.0.0.0' }).HOST).toMatch(/loopback only/);
     expect(loadConfig({ HOST: 'localhost' }).host).toBe('localhost');

@@ -143,11 +143,12 @@ describe('over a real socket with @rhizome/client', () => {
         .then((r) => (written ??= r.id));
     }, 50);
     try {
-      const delta = await firstMatching<{ id: string; creator: string }>(
+      const event = await firstMatching<{ id: string; data: { id: string; creator: string } }>(
         (handlers) => reader.deltas.stream.subscribe(undefined, handlers),
-        (d) => d.creator === 'alice',
+        (e) => e.data.creator === 'alice',
       );
-      expect(delta.id).toEqual(expect.any(String));
+      expect(event.data.id).toEqual(expect.any(String));
+      expect(event.id).toMatch(/^\d+$/); // the local sequence number, to resume from
     } finally {
       clearInterval(timer);
     }

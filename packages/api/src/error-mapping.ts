@@ -40,6 +40,8 @@ const HTTP_STATUS_BY_CODE: Readonly<Record<string, number>> = {
   [ApiErrorCode.RouteNotFound]: 404,
   [ApiErrorCode.SubscriberTooSlow]: 429,
   [ApiErrorCode.TooManySubscriptions]: 429,
+  [ApiErrorCode.SyncDisabled]: 404,
+  [ApiErrorCode.PeerExists]: 409,
   [ApiErrorCode.NodeUnavailable]: 503,
   [ApiErrorCode.Internal]: 500,
 };

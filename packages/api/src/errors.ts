@@ -20,6 +20,10 @@ export const ApiErrorCode = {
   SubscriberTooSlow: 'SUBSCRIBER_TOO_SLOW',
   /** The node serves no more subscriptions of this kind right now. */
   TooManySubscriptions: 'TOO_MANY_SUBSCRIPTIONS',
+  /** This node runs without sync, so it has no peers to list or add. */
+  SyncDisabled: 'SYNC_DISABLED',
+  /** The peer address is already linked. */
+  PeerExists: 'PEER_EXISTS',
   /** The node is shutting down (or not started) and takes no new work. */
   NodeUnavailable: 'NODE_UNAVAILABLE',
   Internal: 'INTERNAL',

@@ -2,6 +2,7 @@ export * from './errors.ts';
 export * from './error-mapping.ts';
 export * from './principal.ts';
 export * from './inputs.ts';
+export * from './peers.ts';
 export * from './node/async-queue.ts';
 export * from './node/complete-delta.ts';
 export * from './node/schema-registry.ts';

@@ -1,6 +1,8 @@
 import { deltasRouter } from './routers/deltas.ts';
 import { entitiesRouter } from './routers/entities.ts';
+import { explorerRouter } from './routers/explorer.ts';
 import { nodeRouter } from './routers/node.ts';
+import { peersRouter } from './routers/peers.ts';
 import { schemasRouter } from './routers/schemas.ts';
 import { createCallerFactory, createRouter } from './trpc.ts';
 
@@ -9,6 +11,8 @@ export const appRouter = createRouter({
   entities: entitiesRouter,
   schemas: schemasRouter,
   node: nodeRouter,
+  peers: peersRouter,
+  explorer: explorerRouter,
 });
 
 export type AppRouter = typeof appRouter;

@@ -238,7 +238,10 @@ describe('subscriptions', () => {
     const iterator = stream[Symbol.asyncIterator]();
     const pending = iterator.next();
     const { id } = await caller(alice).entities.put({ id: 'x', properties: { a: 1 } });
-    expect(((await pending).value as Delta).id).toBe(id);
+    // Over HTTP the client gets `{ id, data }`; a caller gets tRPC's tracked envelope itself.
+    const [eventId, delta] = (await pending).value as unknown as [string, Delta];
+    expect(delta.id).toBe(id);
+    expect(eventId).toMatch(/^\d+$/);
     controller.abort();
   });
 

@@ -3,22 +3,26 @@ import { initTRPC, TRPCError } from '@trpc/server';
 import { getTrpcCode, toErrorResponse } from './error-mapping.ts';
 import { ApiErrorCode } from './errors.ts';
 import type { RhizomeNode } from './node/rhizome-node.ts';
+import type { PeerService } from './peers.ts';
 import { assertScope, type Principal, type Scope } from './principal.ts';
 
 export interface ApiContext {
   readonly node: RhizomeNode;
   /** Null when the request carried no (valid) credentials. */
   readonly principal: Principal | null;
+  /** Absent when the node runs without sync. */
+  readonly peers: PeerService | undefined;
 }
 
 export interface CreateContextOptions {
   readonly node: RhizomeNode;
   readonly principal: Principal | null;
+  readonly peers?: PeerService;
 }
 
 /** The tRPC context: the node service and who is calling. Transports authenticate, then call this. */
 export function createContext(options: CreateContextOptions): ApiContext {
-  return { node: options.node, principal: options.principal };
+  return { node: options.node, principal: options.principal, peers: options.peers };
 }
 
 /** A Rhizome error as a tRPC error with the matching code; the original stays the `cause`. */

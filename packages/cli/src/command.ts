@@ -19,7 +19,7 @@ export interface CommandContext {
   /** Positionals after the command's own name(s). */
   readonly args: readonly string[];
   /** Option values as parseArgs gave them (strings, booleans, or undefined). */
-  readonly options: Readonly<Record<string, string | boolean | undefined>>;
+  readonly options: Readonly<Record<string, string | boolean | readonly string[] | undefined>>;
   readonly json: boolean;
   /** The node at --url / RHIZOME_URL; created on first use (serve never needs one). */
   remote(): Remote;

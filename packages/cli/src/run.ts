@@ -90,7 +90,7 @@ export async function run(argv: readonly string[], io: CliIo): Promise<number> {
     } catch (error) {
       throw createUsageError(`${command.name}: ${(error as Error).message}`);
     }
-    const values = parsed.values as Record<string, string | boolean | undefined>;
+    const values = parsed.values as Record<string, string | boolean | string[] | undefined>;
     const url = parseInput(
       urlInput,
       (values.url as string | undefined) ?? io.env.RHIZOME_URL ?? DEFAULT_URL,

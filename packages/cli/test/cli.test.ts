@@ -301,7 +301,7 @@ describe('exit codes', () => {
       runCli(['put', 'ada', '--json']),
       runCli(['status', '--url', 'ftp://x', '--json']),
       runCli(['import', join(dir, 'missing.ndjson'), '--json']),
-      runCli(['peers', '--json']),
+      runCli(['peers', 'add', '--json']),
     ]);
     for (const result of [unknown, badFlag, noProps, badUrl, missingFile, peers]) {
       expect(result.code).toBe(2);
@@ -311,7 +311,7 @@ describe('exit codes', () => {
     expect(parseError(noProps).message).toContain('at least one property');
     expect(parseError(badUrl).code).toBe('USAGE_INVALID');
     expect(parseError(missingFile).code).toBe('FILE_UNREADABLE');
-    expect(parseError(peers).code).toBe('NOT_AVAILABLE');
+    expect(parseError(peers).code).toBe('USAGE_INVALID');
   });
 
   it('5 when the node refuses the token', async () => {

@@ -12,3 +12,4 @@ export * from './resolve-view.ts';
 export * from './query.ts';
 export * from './closure.ts';
 export * from './view-store.ts';
+export * from './inspect.ts';

@@ -2,6 +2,7 @@ import { assertScope, ApiErrorCode, createApiError } from '@rhizome/api';
 import { Hono } from 'hono';
 import type { ServerEnv } from './env.ts';
 import { integerParam, readJson } from './parse.ts';
+import { encodeSharedFrame, formatEvent, respondWithEvents } from './sse.ts';
 
 export function createDeltaRoutes(): Hono<ServerEnv> {
   const routes = new Hono<ServerEnv>();
@@ -28,6 +29,25 @@ export function createDeltaRoutes(): Hono<ServerEnv> {
       ...(limit === undefined ? {} : { limit }),
     });
     return c.json(page);
+  });
+
+  // Server-Sent Events of every delta stored from now on, each with its local seq as the event
+  // id. `Last-Event-ID` (sent by EventSource on reconnect) or `?lastEventId=` resumes after it.
+  routes.get('/stream', (c) => {
+    assertScope(c.var.principal, 'read');
+    const last = c.req.header('last-event-id') ?? c.req.query('lastEventId');
+    if (last !== undefined && !/^\d{1,16}$/.test(last)) {
+      throw createApiError(
+        ApiErrorCode.InvalidRequest,
+        'Last-Event-ID must be an event id this stream gave (a sequence number)',
+        { details: { lastEventId: last } },
+      );
+    }
+    return respondWithEvents(c, {
+      open: (signal) =>
+        c.var.node.streamDeltas(last === undefined ? {} : { after: Number(last) }, signal),
+      frame: (entry) => encodeSharedFrame(entry, () => formatEvent(entry.delta, String(entry.seq))),
+    });
   });
 
   routes.get('/:id', (c) => {

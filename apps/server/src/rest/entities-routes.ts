@@ -1,21 +1,60 @@
-import { assertScope, propertiesInput, whereInput } from '@rhizome/api';
+import {
+  ApiErrorCode,
+  assertScope,
+  createApiError,
+  entityIdInput,
+  propertiesInput,
+  whereInput,
+} from '@rhizome/api';
 import { Hono } from 'hono';
 import { z } from 'zod';
 import type { ServerEnv } from './env.ts';
 import { integerParam, parseWith, readJson } from './parse.ts';
+import { encodeSharedFrame, formatEvent, respondWithEvents } from './sse.ts';
 
 const putBody = z.strictObject({ properties: propertiesInput });
+const listPrefix = z.string().max(512, 'must be at most 512 characters');
 
 export function createEntityRoutes(): Hono<ServerEnv> {
   const routes = new Hono<ServerEnv>();
 
-  routes.get('/', (c) => {
+  routes.get('/', async (c) => {
     assertScope(c.var.principal, 'read');
-    const schema = parseWith(
-      z.string().min(1),
-      c.req.query('schema'),
-      'query parameter "schema" (required)',
-    );
+    const schemaText = c.req.query('schema');
+    const prefix = c.req.query('prefix');
+    if (schemaText === undefined) {
+      // Without a schema: every entity, schemaless views. `where` needs a schema's properties.
+      if (c.req.query('where') !== undefined) {
+        throw createApiError(
+          ApiErrorCode.InvalidRequest,
+          'query parameter "where" needs "schema"',
+          {
+            details: { parameter: 'where' },
+          },
+        );
+      }
+      const cursor = c.req.query('cursor');
+      const limit = integerParam(c, 'limit');
+      const asOf = integerParam(c, 'asOf');
+      return c.json(
+        await c.var.node.listViews({
+          ...(prefix === undefined
+            ? {}
+            : { prefix: parseWith(listPrefix, prefix, 'query parameter "prefix"') }),
+          ...(cursor === undefined ? {} : { cursor }),
+          ...(limit === undefined ? {} : { limit }),
+          ...(asOf === undefined ? {} : { asOf }),
+        }),
+      );
+    }
+    if (prefix !== undefined) {
+      throw createApiError(
+        ApiErrorCode.InvalidRequest,
+        'query parameter "prefix" applies only without "schema"',
+        { details: { parameter: 'prefix' } },
+      );
+    }
+    const schema = parseWith(z.string().min(1), schemaText, 'query parameter "schema"');
     const whereText = c.req.query('where');
     let where: unknown;
     if (whereText !== undefined) {
@@ -39,6 +78,19 @@ export function createEntityRoutes(): Hono<ServerEnv> {
         ...(asOf === undefined ? {} : { asOf }),
       }),
     );
+  });
+
+  // Server-Sent Events: the view now, then each change; as tRPC `entities.watch`, but the frame
+  // of a change is encoded once for every subscriber of the same view.
+  routes.get('/:id/watch', (c) => {
+    assertScope(c.var.principal, 'read');
+    const id = parseWith(entityIdInput, c.req.param('id'), 'entity id');
+    const schema = c.req.query('schema');
+    return respondWithEvents(c, {
+      open: (signal) => c.var.node.watchEntity(id, schema === undefined ? {} : { schema }, signal),
+      frame: (view) => encodeSharedFrame(view, () => formatEvent(view)),
+      awaitFirst: true,
+    });
   });
 
   routes.get('/:id/hyperview', (c) => {

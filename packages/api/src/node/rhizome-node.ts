@@ -2,15 +2,20 @@ import {
   createClock,
   createDeltaBuilder,
   isReference,
+  Vocabulary,
   type Clock,
   type Delta,
   type PropertyValue,
 } from '@rhizome/core';
-import { StorageLimits, replayStore, type DeltaStore } from '@rhizome/storage';
+import { StorageLimits, replayStore, type DeltaStore, type StoredDelta } from '@rhizome/storage';
 import {
   createViewStore,
+  inspectEntity,
   parseSchema,
+  type EntityInspection,
   serializeSchema,
+  type InvalidateTarget,
+  type Resolver,
   type SchemaJson,
   type Where,
 } from '@rhizome/views';
@@ -75,6 +80,14 @@ export interface ReadOptionsJson {
   readonly asOf?: number;
 }
 
+export interface ListViewsInput extends ReadOptionsJson {
+  /** Only entity ids starting with this. */
+  readonly prefix?: string;
+  readonly limit?: number;
+  /** The previous page's `cursor`. */
+  readonly cursor?: string;
+}
+
 export interface QueryInput extends ReadOptionsJson {
   readonly schema: string;
   readonly where?: Where;
@@ -100,6 +113,15 @@ export interface RhizomeNode {
     properties: Readonly<Record<string, PropertyValue>>,
     principal: Principal,
   ): Promise<WriteResult>;
+  /**
+   * Deltas another node made, as sync hands them over: already validated (content id, limits) and
+   * taken as they are, whoever created them. Stored through the same group commit as local writes,
+   * so views, subscribers and the store's feed see them in one order. Resolves to the ids that
+   * were new.
+   */
+  replicate(deltas: readonly Delta[]): Promise<{ readonly inserted: readonly string[] }>;
+  /** The node's clock: sync folds peers' timestamps into it so local writes order after them. */
+  readonly clock: Clock;
   /** Negates a delta; another creator's delta needs the `admin` scope. */
   negate(deltaId: string, principal: Principal): Promise<WriteResult>;
   getDelta(id: string): Delta;
@@ -108,6 +130,11 @@ export interface RhizomeNode {
   /** The resolved view (under a schema by name, or schemaless); ENTITY_NOT_FOUND without a visible delta. */
   view(entityId: string, options?: ReadOptionsJson & { readonly schema?: string }): EntityViewJson;
   query(input: QueryInput): EntityPageJson;
+  /**
+   * Every entity with a visible delta (at `asOf`), schemaless views (last-write-wins), in
+   * entity-id order, paged.
+   */
+  listViews(input?: ListViewsInput): Promise<EntityPageJson>;
   putSchema(
     name: string,
     json: unknown,
@@ -115,6 +142,22 @@ export interface RhizomeNode {
   ): Promise<{ id: string; schema: SchemaJson }>;
   getSchema(name: string): SchemaJson;
   listSchemas(): SchemaJson[];
+  /** Referenced entity ids in code-unit order, paged (`cursor` null on the last page). */
+  listEntities(options?: {
+    readonly prefix?: string;
+    readonly after?: string;
+    readonly limit?: number;
+  }): Promise<{ entities: readonly string[]; cursor: string | null }>;
+  /** Every stored delta of the entity, classified for the read, and each resolver's choice (`inspectEntity`). */
+  inspect(
+    entityId: string,
+    options?: ReadOptionsJson & { readonly schema?: string },
+  ): EntityInspection;
+  /**
+   * Stored deltas (visible or not) with a data pointer at the entity that has no targetContext:
+   * references to it from other entities' properties, which its own hyperview does not list.
+   */
+  referencesTo(entityId: string): Promise<Delta[]>;
   /** The entity's view now, then each time it changes. Slow consumers see only the latest view. */
   watchEntity(
     entityId: string,
@@ -129,8 +172,23 @@ export interface RhizomeNode {
   watchQuery(input: QueryInput, signal?: AbortSignal): AsyncGenerator<EntityPageJson>;
   /** Every delta newly stored from now on. A consumer too far behind is dropped (SUBSCRIBER_TOO_SLOW). */
   watchDeltas(signal?: AbortSignal): AsyncGenerator<Delta>;
+  /**
+   * The raw stream with each delta's local sequence number. With `after` (a seq this stream, or
+   * `listDeltas`' cursor, gave), first every delta stored after it, then live, with no gap and no
+   * repeat: how a consumer resumes after a disconnect. Without it, from now on. A consumer more
+   * than `streamBufferSize` deltas behind the live stream is dropped (SUBSCRIBER_TOO_SLOW).
+   */
+  streamDeltas(
+    options?: { readonly after?: number },
+    signal?: AbortSignal,
+  ): AsyncGenerator<StoredDelta>;
   status(): Promise<NodeStatus>;
   stats(): NodeStats;
+  /**
+   * Drops the cached views that `target` (a schema, a custom resolver, or a name) produced, so
+   * they are resolved again; subscribers whose view changes hear of it. For plugin hot reloads.
+   */
+  invalidateViews(target: InvalidateTarget): void;
   /** False once closing has begun. */
   readonly accepting: boolean;
   /** Stops taking writes, waits for those in flight, ends subscriptions, closes the store. */
@@ -148,6 +206,8 @@ export interface CreateNodeOptions {
   readonly maxPageSize?: number;
   /** Open query subscriptions at most (default 100): each costs a query per write batch. */
   readonly maxQuerySubscriptions?: number;
+  /** Custom property resolvers that schemas may name (`"resolver": { "custom": "<name>" }`). */
+  readonly resolvers?: Readonly<Record<string, Resolver>>;
 }
 
 /** The view with the entity id first; the id wins over a property that happens to be called `id`. */
@@ -174,12 +234,18 @@ export async function createRhizomeNode(options: CreateNodeOptions): Promise<Rhi
     views.ingestMany(entries.map((entry) => entry.delta));
   });
   const clock = options.clock ?? createClock({ after: newest });
-  const schemas = createSchemaRegistry(views);
+  const parseOptions = { resolvers: options.resolvers ?? {} };
+  const schemas = createSchemaRegistry(views, parseOptions);
   const streamBufferSize = options.streamBufferSize ?? 1000;
   const maxPageSize = options.maxPageSize ?? 1000;
 
   const maxQuerySubscriptions = options.maxQuerySubscriptions ?? 100;
-  const deltaListeners = new Set<AsyncQueue<Delta>>();
+  const deltaListeners = new Set<AsyncQueue<StoredDelta>>();
+  // What the store reports it appended, with seqs; handed to the raw stream after views have it.
+  const appended: StoredDelta[] = [];
+  const detachAppended = store.onAppend((entries) => {
+    for (const entry of entries) appended.push(entry);
+  });
   const afterWriteListeners = new Set<() => void>();
   const openQueues = new Set<AsyncQueue<unknown>>();
   let accepting = true;
@@ -243,7 +309,8 @@ export async function createRhizomeNode(options: CreateNodeOptions): Promise<Rhi
         }),
       );
       views.ingestMany(fresh);
-      for (const delta of fresh) for (const queue of deltaListeners) queue.push(delta);
+      const entries = appended.splice(0);
+      for (const entry of entries) for (const queue of deltaListeners) queue.push(entry);
       if (fresh.length > 0) for (const listener of afterWriteListeners) listener();
       stats.writeBatches++;
       group.forEach((write, i) => write.resolve(results[i]!));
@@ -356,6 +423,14 @@ export async function createRhizomeNode(options: CreateNodeOptions): Promise<Rhi
       assertMayWriteReserved(deltas, principal);
       return commit(deltas);
     },
+    clock,
+    async replicate(deltas) {
+      assertAccepting();
+      const results = await commit(deltas);
+      return {
+        inserted: results.filter((result) => result.status === 'stored').map((result) => result.id),
+      };
+    },
     async putProperties(entityId, properties, principal) {
       assertAccepting();
       const delta = builderFor(principal).set(entityId, properties).build();
@@ -428,6 +503,27 @@ export async function createRhizomeNode(options: CreateNodeOptions): Promise<Rhi
       }
       return resolveView(entityId, read.schema, read.asOf);
     },
+    async listViews(input = {}) {
+      checkLimit(input.limit);
+      const limit = input.limit ?? 100;
+      const entities: EntityViewJson[] = [];
+      let after = input.cursor;
+      // The store lists every referenced id; those with no visible delta (only negated ones, or
+      // none yet at asOf) are skipped, so a page may take several store pages to fill.
+      for (;;) {
+        const page = await store.entities({
+          limit: limit - entities.length,
+          ...(input.prefix === undefined ? {} : { prefix: input.prefix }),
+          ...(after === undefined ? {} : { after }),
+        });
+        for (const id of page.entities)
+          if (hasVisibleDelta(id, input.asOf))
+            entities.push(resolveView(id, undefined, input.asOf));
+        after = page.cursor ?? undefined;
+        if (after === undefined) return { entities, cursor: null };
+        if (entities.length >= limit) return { entities, cursor: after };
+      }
+    },
     query(input) {
       checkLimit(input.limit);
       const schema = requireSchema(input.schema);
@@ -449,7 +545,7 @@ export async function createRhizomeNode(options: CreateNodeOptions): Promise<Rhi
         typeof json === 'object' && json !== null && !Array.isArray(json)
           ? { name, ...json }
           : json;
-      const schema = parseSchema(body);
+      const schema = parseSchema(body, parseOptions);
       if (schema.name !== name) {
         throw createApiError(
           ApiErrorCode.InvalidRequest,
@@ -472,6 +568,26 @@ export async function createRhizomeNode(options: CreateNodeOptions): Promise<Rhi
     },
     listSchemas() {
       return schemas.list();
+    },
+    async listEntities(listOptions = {}) {
+      checkLimit(listOptions.limit);
+      return store.entities({ ...listOptions, limit: listOptions.limit ?? 100 });
+    },
+    async referencesTo(entityId) {
+      const found = new Map<string, Delta>();
+      for (const row of await store.hyperview(entityId)) {
+        if (row.property !== null || row.localContext === Vocabulary.negates) continue;
+        if (row.localContext === Vocabulary.transaction) continue;
+        found.set(row.delta.id, row.delta);
+      }
+      return [...found.values()];
+    },
+    inspect(entityId, read = {}) {
+      const schema = read.schema === undefined ? undefined : requireSchema(read.schema);
+      return inspectEntity(views.closure(entityId), entityId, {
+        ...(schema === undefined ? {} : { schema }),
+        ...(read.asOf === undefined ? {} : { asOf: read.asOf }),
+      });
     },
     async *watchEntity(entityId, watchOptions, signal) {
       assertAccepting();
@@ -539,14 +655,43 @@ export async function createRhizomeNode(options: CreateNodeOptions): Promise<Rhi
       }
     },
     async *watchDeltas(signal) {
+      for await (const entry of node.streamDeltas({}, signal)) yield entry.delta;
+    },
+    async *streamDeltas(streamOptions = {}, signal) {
       assertAccepting();
-      const queue = createAsyncQueue<Delta>({ capacity: streamBufferSize, overflow: 'fail' });
+      const queue = createAsyncQueue<StoredDelta>({
+        capacity: streamBufferSize,
+        overflow: 'fail',
+      });
       const unregister = register(queue);
-      deltaListeners.add(queue);
+      let last = streamOptions.after;
       try {
+        if (last === undefined) deltaListeners.add(queue);
+        else {
+          // Catch up from the store, join the live stream, then read the store once more: a
+          // delta stored between the two is in that second read or in the queue (or both, and
+          // the seq check below drops the repeat), so nothing is lost or sent twice.
+          for (const join of [false, true]) {
+            if (join) deltaListeners.add(queue);
+            for (;;) {
+              const page = await store.changes({
+                after: last,
+                limit: StorageLimits.defaultPageSize,
+              });
+              for (const entry of page.entries) {
+                if (signal?.aborted === true) return;
+                last = entry.seq;
+                yield entry;
+              }
+              if (!page.hasMore) break;
+            }
+          }
+        }
         for (;;) {
           const next = await queue.next(signal);
           if (next.done) return;
+          if (last !== undefined && next.value.seq <= last) continue;
+          last = next.value.seq;
           yield next.value;
         }
       } catch (error) {
@@ -567,6 +712,9 @@ export async function createRhizomeNode(options: CreateNodeOptions): Promise<Rhi
         subscriptions: openQueues.size,
       };
     },
+    invalidateViews(target) {
+      views.invalidate(target);
+    },
     stats() {
       return { ...stats, subscriptions: openQueues.size, deltasInViews: views.size };
     },
@@ -576,6 +724,7 @@ export async function createRhizomeNode(options: CreateNodeOptions): Promise<Rhi
         await flushing;
         deliverViews(); // the last writes' views, before the streams end
         for (const queue of openQueues) queue.close();
+        detachAppended();
         await store.close();
       })();
       return closing;

@@ -2,6 +2,7 @@ import {
   parseSchema,
   serializeSchema,
   type SchemaJson,
+  type SchemaParseOptions,
   type ViewStore,
   type Schema,
 } from '@rhizome/views';
@@ -24,7 +25,10 @@ export interface SchemaRegistry {
   list(): SchemaJson[];
 }
 
-export function createSchemaRegistry(views: ViewStore): SchemaRegistry {
+export function createSchemaRegistry(
+  views: ViewStore,
+  parseOptions: SchemaParseOptions = {},
+): SchemaRegistry {
   // Parsed schemas by name, kept while their JSON is unchanged: the view store caches views per
   // schema object, so handing it the same object keeps those caches warm.
   const parsed = new Map<string, { text: string; schema: Schema }>();
@@ -34,7 +38,7 @@ export function createSchemaRegistry(views: ViewStore): SchemaRegistry {
     if (typeof text !== 'string') return undefined;
     const cached = parsed.get(name);
     if (cached !== undefined && cached.text === text) return cached.schema;
-    const schema = parseSchema(text);
+    const schema = parseSchema(text, parseOptions);
     parsed.set(name, { text, schema });
     return schema;
   };

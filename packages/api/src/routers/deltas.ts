@@ -1,3 +1,4 @@
+import { tracked } from '@trpc/server';
 import { z } from 'zod';
 import { limitInput } from '../inputs.ts';
 import { readProcedure, streamOf, writeProcedure } from '../trpc.ts';
@@ -24,6 +25,28 @@ export const deltasRouter = {
   negate: writeProcedure
     .input(z.object({ id: z.string().min(1) }))
     .mutation(({ ctx, input }) => ctx.node.negate(input.id, ctx.principal)),
-  /** Every delta stored from now on (raw stream). */
-  stream: readProcedure.subscription(({ ctx, signal }) => streamOf(ctx.node.watchDeltas(signal))),
+  /**
+   * Every delta stored from now on (raw stream), each event's id its local sequence number. With
+   * `lastEventId` (which the client sends by itself when it reconnects), first the deltas stored
+   * after that one, then live: no gap, no repeat.
+   */
+  stream: readProcedure
+    .input(
+      z
+        .object({
+          lastEventId: z
+            .string()
+            .regex(/^\d{1,16}$/, 'must be an event id this stream gave (a sequence number)')
+            .nullish(),
+        })
+        .optional(),
+    )
+    .subscription(async function* ({ ctx, input, signal }) {
+      const last = input?.lastEventId;
+      const entries = ctx.node.streamDeltas(
+        last === undefined || last === null ? {} : { after: Number(last) },
+        signal,
+      );
+      for await (const entry of streamOf(entries)) yield tracked(String(entry.seq), entry.delta);
+    }),
 };

@@ -33,6 +33,19 @@ export const entitiesRouter = {
     .mutation(({ ctx, input }) =>
       ctx.node.putProperties(input.id, input.properties, ctx.principal),
     ),
+  /** Every entity with a visible delta, schemaless (last-write-wins), in id order, paged. */
+  list: readProcedure
+    .input(
+      z
+        .object({
+          prefix: z.string().max(512).optional(),
+          limit: limitInput,
+          cursor: z.string().optional(),
+          asOf: asOfInput,
+        })
+        .optional(),
+    )
+    .query(({ ctx, input }) => ctx.node.listViews(stripUndefined(input ?? {}))),
   query: readProcedure
     .input(queryInput)
     .query(({ ctx, input }) => ctx.node.query(stripUndefined(input))),

@@ -4,7 +4,7 @@ import { getCommand } from './get.ts';
 import { hyperviewCommand } from './hyperview.ts';
 import { importCommand } from './import.ts';
 import { negateCommand } from './negate.ts';
-import { peersCommand } from './peers.ts';
+import { peersAddCommand, peersCommand } from './peers.ts';
 import { putCommand } from './put.ts';
 import { schemaGetCommand, schemaListCommand, schemaPutCommand } from './schema.ts';
 import { serveCommand } from './serve.ts';
@@ -26,4 +26,5 @@ export const COMMANDS: readonly Command[] = [
   importCommand,
   typesCommand,
   peersCommand,
+  peersAddCommand,
 ];

@@ -1,16 +1,50 @@
+import { z } from 'zod';
 import type { Command } from '../command.ts';
-import { CliError, CliErrorCode, ExitCode } from '../errors.ts';
+import { formatJson, formatTable, formatValue } from '../format.ts';
+import { parseInput } from '../inputs.ts';
 
-// Listed in help so the name is reserved and the answer is explicit rather than "unknown command".
 export const peersCommand: Command = {
   name: 'peers',
-  summary: 'peer links (not available yet: the node does not serve sync)',
+  summary: "the node's sync links: state, lag, last error",
   usage: 'peers',
-  async run() {
-    throw new CliError(
-      CliErrorCode.notAvailable,
-      'peers is not available yet: the node does not serve the sync endpoint (see issue 7)',
-      ExitCode.usage,
-    );
+  async run({ json, io, remote }) {
+    const { peers } = await remote().call((client) => client.peers.list.query());
+    if (json) {
+      io.stdout.write(formatJson({ peers }));
+    } else {
+      const rows = peers.map((peer) => [
+        peer.address ?? '-',
+        peer.direction,
+        peer.nodeId ?? '-',
+        peer.state,
+        formatValue(peer.lag),
+        formatValue(peer.deltasReceived),
+        formatValue(peer.deltasSent),
+        peer.lastError ?? '',
+      ]);
+      io.stdout.write(
+        formatTable(
+          ['address', 'direction', 'node', 'state', 'lag', 'received', 'sent', 'last error'],
+          rows,
+        ),
+      );
+    }
+    return 0;
+  },
+};
+
+export const peersAddCommand: Command = {
+  name: 'peers add',
+  summary: "link the node to another node's sync endpoint (needs admin)",
+  usage: 'peers add <address>',
+  optionHelp: [
+    '<address>  ws://host:port/sync of the other node (http://host:port is accepted too)',
+    'The node keeps the link up, redialling with backoff; `rhizome peers` shows its state.',
+  ],
+  async run({ args, json, io, remote }) {
+    const address = parseInput(z.string().min(1, 'is required'), args[0] ?? '', 'address');
+    const { peer } = await remote().call((client) => client.peers.add.mutate({ address }));
+    io.stdout.write(json ? formatJson({ peer }) : `peer added: ${peer.address} (${peer.state})\n`);
+    return 0;
   },
 };

@@ -1,46 +1,71 @@
-import type { Command } from '../command.ts';
+import { applyConfigFlags, CONFIG_FLAGS, type ConfigError } from '@rhizome/server/config';
+import type { Command, OptionsConfig } from '../command.ts';
 import { CliError, CliErrorCode, ExitCode } from '../errors.ts';
+
+const flagLeft = ({ flag, value }: { flag: string; value?: string }) =>
+  `--${flag}${value === undefined ? '' : ` ${value}`}`;
+const flagWidth = Math.max(...CONFIG_FLAGS.map((entry) => flagLeft(entry).length)) + 2;
+const flagHelp = CONFIG_FLAGS.map(
+  (entry) => `${flagLeft(entry).padEnd(flagWidth)}${entry.variable}: ${entry.help}`,
+);
+
+const flagOptions: OptionsConfig = Object.fromEntries(
+  CONFIG_FLAGS.map(({ flag, multiple }) => [
+    flag,
+    multiple === true ? { type: 'string', multiple: true } : { type: 'string' },
+  ]),
+);
+
+/** Names the flag in a problem when the value came from one: `--port (PORT): …`. */
+function attribute(
+  problems: readonly { variable: string; message: string }[],
+  given: Readonly<Record<string, unknown>>,
+): { variable: string; message: string }[] {
+  return problems.map((problem) => {
+    const entry = CONFIG_FLAGS.find(
+      ({ variable, flag }) => variable === problem.variable && given[flag] !== undefined,
+    );
+    return entry === undefined
+      ? problem
+      : { variable: `--${entry.flag} (${problem.variable})`, message: problem.message };
+  });
+}
+
+/** Matched on the stable code, as every error here: two copies of a module break `instanceof`. */
+function isConfigError(error: unknown): error is ConfigError {
+  return (error as { code?: unknown } | null)?.code === 'CONFIG_INVALID';
+}
 
 export const serveCommand: Command = {
   name: 'serve',
   summary: 'run a Rhizome node (the same server as `pnpm start`)',
-  usage: 'serve [--port <n>] [--host <addr>] [--data-dir <dir>] [--memory] [--node-id <id>]',
+  usage:
+    'serve [--port <n>] [--host <addr>] [--data-dir <dir>] [--memory] [--plugin <pkg>]… [options]',
   optionHelp: [
-    '--port <n>        port, 0 for any free one (env PORT, default 8080)',
-    '--host <addr>     bind address (env HOST; loopback only without RHIZOME_TOKENS)',
-    '--data-dir <dir>  PGlite directory (env RHIZOME_DATA_DIR, default ./.rhizome-data/pglite)',
-    '--memory          keep everything in memory (nothing survives the process)',
-    '--node-id <id>    stamped as host on deltas the node builds (env RHIZOME_NODE_ID)',
-    'Every other setting comes from the environment, as documented in docs/http-api.md.',
+    ...flagHelp,
+    `${'--memory'.padEnd(flagWidth)}keep everything in memory (nothing survives the process)`,
+    'A flag overrides its environment variable; both are checked the same way (docs/http-api.md).',
     'Prints the URL once listening; stops cleanly on SIGINT/SIGTERM.',
   ],
-  options: {
-    port: { type: 'string' },
-    host: { type: 'string' },
-    'data-dir': { type: 'string' },
-    memory: { type: 'boolean' },
-    'node-id': { type: 'string' },
-  },
+  options: { ...flagOptions, memory: { type: 'boolean' } },
   async run({ options, json, io }) {
     // Loaded here so that every other command starts without the storage engines.
-    const { ConfigError, loadConfig, startServer } = await import('@rhizome/server');
-    const overrides: Record<string, string | undefined> = {
-      PORT: typeof options.port === 'string' ? options.port : undefined,
-      HOST: typeof options.host === 'string' ? options.host : undefined,
-      RHIZOME_DATA_DIR: typeof options['data-dir'] === 'string' ? options['data-dir'] : undefined,
-      RHIZOME_NODE_ID: typeof options['node-id'] === 'string' ? options['node-id'] : undefined,
+    const { loadConfig, startServer } = await import('@rhizome/server');
+    const env = applyConfigFlags(io.env, options);
+    const toUsageError = (error: ConfigError) => {
+      const problems = attribute(error.problems, options);
+      return new CliError(
+        CliErrorCode.usageInvalid,
+        `Invalid configuration:\n${problems.map((p) => `  ${p.variable}: ${p.message}`).join('\n')}`,
+        ExitCode.usage,
+        { details: { problems } },
+      );
     };
-    const env = { ...io.env };
-    for (const [key, value] of Object.entries(overrides)) if (value !== undefined) env[key] = value;
     let config;
     try {
       config = loadConfig(env, { cwd: io.cwd });
     } catch (error) {
-      if (error instanceof ConfigError) {
-        throw new CliError(CliErrorCode.usageInvalid, error.message, ExitCode.usage, {
-          details: { problems: error.problems },
-        });
-      }
+      if (isConfigError(error)) throw toUsageError(error);
       throw error;
     }
     let store;
@@ -48,7 +73,14 @@ export const serveCommand: Command = {
       const { createMemoryStore } = await import('@rhizome/storage');
       store = createMemoryStore();
     }
-    const server = await startServer(config, store === undefined ? {} : { store });
+    let server;
+    try {
+      server = await startServer(config, store === undefined ? {} : { store });
+    } catch (error) {
+      // Plugins are imported at start, so their problems arrive here.
+      if (isConfigError(error)) throw toUsageError(error);
+      throw error;
+    }
     io.stdout.write(
       json
         ? `${JSON.stringify({ url: server.url, port: server.port })}\n`

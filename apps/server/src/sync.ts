@@ -1,0 +1,174 @@
+import type { IncomingMessage } from 'node:http';
+import type { Duplex } from 'node:stream';
+import {
+  ApiErrorCode,
+  createApiError,
+  hasScope,
+  type PeerRow,
+  type PeerService,
+  type RhizomeNode,
+} from '@rhizome/api';
+import type { DeltaStore } from '@rhizome/storage';
+import {
+  createPeerManager,
+  createSyncNode,
+  createSyncStoreFromDeltaStore,
+  type PeerInfo,
+  type SyncNode,
+} from '@rhizome/sync';
+import { createSyncSocketServer, dialSyncSocket } from '@rhizome/sync/ws';
+import type { Logger } from 'pino';
+import type { Authenticator } from './tokens.ts';
+
+/** The path of the sync WebSocket endpoint. */
+export const SYNC_PATH = '/sync';
+
+export interface SyncConfig {
+  /** Peers dialled from the start and kept connected. */
+  readonly peers: readonly string[];
+  /** Bearer token this node presents when it dials a peer whose server checks tokens. */
+  readonly peerToken: string | undefined;
+  /** Shared secret every link must prove (HMAC challenge–response inside the sync handshake). */
+  readonly secret: string | undefined;
+  /** Sync addresses of this node, told to peers (peer exchange). */
+  readonly advertise: readonly string[];
+}
+
+export interface SyncService extends PeerService {
+  readonly node: SyncNode;
+  /** Routes an HTTP upgrade: sync on SYNC_PATH for callers with the `peer` scope; refused otherwise. */
+  handleUpgrade(request: IncomingMessage, socket: Duplex, head: Buffer): void;
+  /** Stops dialling, says goodbye on every link and closes the endpoint. */
+  close(): Promise<void>;
+}
+
+export interface StartSyncOptions {
+  readonly node: RhizomeNode;
+  readonly store: DeltaStore;
+  readonly config: SyncConfig;
+  readonly authenticator: Authenticator;
+  readonly logger: Logger;
+}
+
+function refuseUpgrade(socket: Duplex, status: number, text: string, body: object): void {
+  const payload = JSON.stringify(body);
+  socket.end(
+    `HTTP/1.1 ${status} ${text}\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(payload)}\r\nConnection: close\r\n\r\n${payload}`,
+  );
+}
+
+function errorBody(code: string, message: string): object {
+  return { error: { code, message, details: null } };
+}
+
+/**
+ * Sync for a server node: peers' deltas go through the node (views, subscribers, group commit),
+ * local writes reach peers through the store's feed, and the peer list feeds the API.
+ */
+export async function startSync(options: StartSyncOptions): Promise<SyncService> {
+  const { node, store, config, authenticator, logger } = options;
+  const feedId = await store.feedId();
+  const syncStore = createSyncStoreFromDeltaStore(store, {
+    append: (deltas) => node.replicate(deltas),
+  });
+  const secret = config.secret;
+  const syncNode = createSyncNode({
+    nodeId: node.nodeId,
+    store: syncStore,
+    clock: node.clock,
+    advertise: config.advertise,
+    ...(secret === undefined ? {} : { secretFor: () => secret }),
+  });
+  const sockets = createSyncSocketServer({ node: syncNode });
+  const headers =
+    config.peerToken === undefined ? undefined : { authorization: `Bearer ${config.peerToken}` };
+  const manager = createPeerManager({
+    node: syncNode,
+    seeds: config.peers,
+    dial: (address) =>
+      dialSyncSocket({ node: syncNode, url: address, ...(headers === undefined ? {} : { headers }) }),
+  });
+  logger.info({ path: SYNC_PATH, seeds: config.peers, feedId }, 'sync endpoint ready');
+
+  const rowOf = (session: PeerInfo | undefined): Omit<PeerRow, 'address' | 'direction' | 'seed' | 'failures'> => ({
+    nodeId: session?.peer?.nodeId ?? null,
+    state: session === undefined ? 'connecting' : session.state,
+    connected: session?.state === 'open',
+    lag: session?.lag ?? 0,
+    pull: session?.pull ?? null,
+    deltasReceived: session?.stats.deltasReceived ?? 0,
+    deltasSent: session?.stats.deltasSent ?? 0,
+    lastError: session?.lastError?.message ?? null,
+  });
+
+  const list = (): PeerRow[] => {
+    const sessions = syncNode.peers();
+    const dialled = new Set<string>();
+    const rows: PeerRow[] = manager.peers().map((link) => {
+      dialled.add(link.address);
+      const session = sessions.find((s) => s.address === link.address && s.state !== 'closed');
+      const row = rowOf(session);
+      return {
+        ...row,
+        address: link.address,
+        direction: 'outbound',
+        seed: link.seed,
+        nodeId: row.nodeId ?? link.nodeId ?? null,
+        state: link.deduplicated && session === undefined ? 'closed' : row.state,
+        failures: link.failures,
+        lastError: row.lastError ?? link.lastError ?? null,
+      };
+    });
+    for (const session of sessions) {
+      if (session.address !== undefined && dialled.has(session.address)) continue;
+      rows.push({ ...rowOf(session), address: session.address ?? null, direction: 'inbound', seed: false, failures: 0 });
+    }
+    return rows;
+  };
+
+  let closed = false;
+  return {
+    node: syncNode,
+    list,
+    add(address) {
+      if (closed) throw createApiError(ApiErrorCode.NodeUnavailable, 'the node is shutting down');
+      if (!manager.add(address)) {
+        throw createApiError(ApiErrorCode.PeerExists, `"${address}" is already a peer of this node`, {
+          details: { address },
+        });
+      }
+      logger.info({ address }, 'peer added');
+      return list().find((row) => row.address === address)!;
+    },
+    handleUpgrade(request, socket, head) {
+      const path = new URL(request.url ?? '/', 'http://localhost').pathname;
+      if (path !== SYNC_PATH) {
+        refuseUpgrade(socket, 404, 'Not Found', errorBody(ApiErrorCode.RouteNotFound, `no WebSocket endpoint at ${path}`));
+        return;
+      }
+      if (closed || !node.accepting) {
+        refuseUpgrade(socket, 503, 'Service Unavailable', errorBody(ApiErrorCode.NodeUnavailable, 'the node is shutting down'));
+        return;
+      }
+      const auth = authenticator.authenticate(request.headers.authorization);
+      if (!auth.ok || auth.principal === null) {
+        const reason = auth.ok ? 'a bearer token with the "peer" scope is required' : auth.reason;
+        refuseUpgrade(socket, 401, 'Unauthorized', errorBody(ApiErrorCode.Unauthenticated, reason));
+        return;
+      }
+      if (!hasScope(auth.principal, 'peer')) {
+        refuseUpgrade(socket, 403, 'Forbidden', errorBody(ApiErrorCode.Forbidden, 'this token lacks the "peer" scope'));
+        return;
+      }
+      sockets.handleUpgrade(request, socket, head);
+    },
+    async close() {
+      if (closed) return;
+      closed = true;
+      manager.stop();
+      syncNode.close();
+      syncStore.stop();
+      await sockets.close();
+    },
+  };
+}

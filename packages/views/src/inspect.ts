@@ -1,10 +1,10 @@
 import { compareDeltas, type Delta } from '@rhizome/core';
 import { createDeltaIndex } from './delta-index.ts';
-import { createValueExtractor } from './resolve-view.ts';
+import { createValueExtractor, matchesKind } from './resolve-view.ts';
 import { createResolver, type ResolverSpec, type TieBreak } from './resolvers.ts';
 import type { PropertyKind, Schema, ValueOverride } from './schema.ts';
 import type { ResolverEntry, Value } from './types.ts';
-import { isReferenceValue, valueKey } from './value.ts';
+import { valueKey } from './value.ts';
 import { createVisibility, type TransactionState } from './visibility.ts';
 
 /**
@@ -72,21 +72,6 @@ interface PropertyRule {
   readonly kind: PropertyKind;
   readonly spec: ResolverSpec;
   readonly value: ValueOverride | undefined;
-}
-
-function isOfKind(kind: PropertyKind, value: Value): boolean {
-  switch (kind) {
-    case 'string':
-      return typeof value === 'string';
-    case 'number':
-      return typeof value === 'number' && Number.isFinite(value);
-    case 'boolean':
-      return typeof value === 'boolean';
-    case 'reference':
-      return isReferenceValue(value);
-    case 'any':
-      return true;
-  }
 }
 
 function compareStrings(a: string, b: string): number {
@@ -257,7 +242,7 @@ export function inspectEntity(
       const value = extract(delta);
       const row = { delta, value, ...classify(delta) };
       const excluded =
-        row.status === 'visible' && rule !== undefined && !isOfKind(rule.kind, value)
+        row.status === 'visible' && rule !== undefined && !matchesKind(rule.kind, value)
           ? `its value is not of kind "${rule.kind}"`
           : null;
       return { ...row, excluded };

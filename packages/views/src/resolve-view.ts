@@ -31,7 +31,8 @@ export function createValueExtractor(
   };
 }
 
-function matchesKind(kind: PropertyKind, value: Value): boolean {
+/** Whether a value is of the kind a schema property declares (other values are ignored). */
+export function matchesKind(kind: PropertyKind, value: Value): boolean {
   switch (kind) {
     case 'string':
       return typeof value === 'string';

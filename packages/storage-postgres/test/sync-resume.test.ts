@@ -181,8 +181,12 @@ describe.each(Object.keys(backends))('sync between two nodes on %s', (backend) =
       deltasStored: later.length,
       reconciliations: 0,
     });
+    // a stores nothing new. It may be offered its own 250 deltas once more: b forgot, with its
+    // restart, which peer they came from (origins live in memory), and a's cursor into b's feed
+    // may stop short of them when b went down.
     const atA = a.node.sessions().find((s) => s.snapshot().state !== 'closed');
-    expect(atA?.snapshot().stats).toMatchObject({ deltasReceived: 0, reconciliations: 0 });
+    expect(atA?.snapshot().stats).toMatchObject({ deltasStored: 0, reconciliations: 0 });
+    expect(atA!.snapshot().stats.deltasReceived).toBeLessThanOrEqual(onlyA.length);
     await waitFor(
       async () => (await b.store.getPeerCursor('a'))?.seq === (await a.store.counts()).lastSeq,
       "b's cursor to reach a's new head",

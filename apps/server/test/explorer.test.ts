@@ -257,7 +257,8 @@ describe('the Explorer in headless Chromium', () => {
     await waitForText(resolved(page, 'name'), '"Ada"');
     await page.evaluate('window.scrollTo(0, 0)');
     await page.screenshot({ path: `${SCREENSHOTS}entity.png` });
-    await page.locator('section[data-property="name"]').scrollIntoViewIfNeeded();
+    // One step inside the page: a live re-render may replace the section between locating and scrolling.
+    await page.evaluate(`document.querySelector('section[data-property="name"]').scrollIntoView()`);
     await page.screenshot({ path: `${SCREENSHOTS}hyperview.png` });
 
     // Back to the moment the negated delta was written: it is visible and chosen again.

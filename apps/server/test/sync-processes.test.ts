@@ -5,6 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { eventually } from './helpers.ts';
 
 // Three real nodes, each `src/main.ts` in its own process on its own PGlite directory, linked over
 // WebSockets on 127.0.0.1: C dials A and B, B dials A. C is killed with SIGKILL while A takes a
@@ -119,13 +120,9 @@ interface PeerRow {
   deltasReceived: number;
 }
 
-async function waitFor(what: string, probe: () => Promise<boolean>, timeoutMs = 60_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await probe().catch(() => false))) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 100));
-  }
-}
+/** Polls until `probe` says yes; a node that does not answer yet counts as no. */
+const waitFor = (what: string, probe: () => Promise<boolean>, timeoutMs = 60_000) =>
+  eventually(() => probe().then((ok) => (ok ? true : undefined), () => undefined), what, timeoutMs);
 
 describe('three node processes over WebSockets', () => {
   it('converge after one is killed with SIGKILL mid-stream and restarted on its data', async () => {

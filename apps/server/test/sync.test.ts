@@ -6,22 +6,7 @@ import { createMemoryStore } from '@rhizome/storage';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { WebSocket } from 'ws';
 import { startServer, type RunningServer } from '../src/server.ts';
-import { silentLogger, testConfig, TOKENS } from './helpers.ts';
-
-/** Polls `probe` until it returns a value, or fails after `timeoutMs`. */
-async function eventually<T>(
-  probe: () => Promise<T | undefined> | T | undefined,
-  what: string,
-  timeoutMs = 15_000,
-): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await probe();
-    if (value !== undefined) return value;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 50));
-  }
-}
+import { eventually, silentLogger, testConfig, TOKENS } from './helpers.ts';
 
 /** The status of a raw WebSocket upgrade to `url` with these headers (101 when accepted). */
 function upgradeStatus(

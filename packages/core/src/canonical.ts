@@ -52,14 +52,15 @@ function quote(text: string): string {
 }
 
 function encodeNumber(value: number): string {
-  // JSON.stringify already gives the shortest round-trip form; only -0 needs folding.
-  return Object.is(value, -0) ? '0' : JSON.stringify(value);
+  // For a finite number (all that validation lets through) JSON.stringify writes what String
+  // does, the shortest round-trip form, and String(-0) is already "0"; String is the faster.
+  return String(value);
 }
 
 /** Canonical JSON of any JSON value (sorted keys, no whitespace, normalised numbers). */
 export function canonicalJson(value: unknown): string {
   if (value === null || typeof value !== 'object') {
-    if (typeof value === 'number') return encodeNumber(value);
+    if (typeof value === 'number') return Number.isFinite(value) ? encodeNumber(value) : 'null';
     return JSON.stringify(value) ?? 'null';
   }
   if (Array.isArray(value)) return '[' + value.map(canonicalJson).join(',') + ']';

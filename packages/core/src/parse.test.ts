@@ -4,7 +4,7 @@ import { createDelta } from './create.ts';
 import { isRhizomeError } from './errors.ts';
 import { computeDeltaId } from './id.ts';
 import { DeltaLimits } from './limits.ts';
-import { parseDelta, parseDeltaContent, parseDeltaJson } from './parse.ts';
+import { parseDelta, parseDeltaContent, parseDeltaJson, parseDeltaWithJson } from './parse.ts';
 
 function rejection(run: () => unknown): { code: string; path: readonly (string | number)[] | undefined; message: string } {
   try {
@@ -227,5 +227,37 @@ describe('parseDeltaContent', () => {
     const { id: _id, ...content } = sampleDelta();
     const pointers = Array.from({ length: 5 }, () => ({ localContext: 's', target: long(DeltaLimits.maxStringLength) }));
     expect(rejection(() => parseDeltaContent({ ...content, pointers }))).toMatchObject({ code: 'DELTA_TOO_LARGE', path: [] });
+  });
+});
+
+describe('parseDeltaWithJson', () => {
+  it('returns the delta and JSON text that parses back to it', () => {
+    const wire = mutated((w) => {
+      w.creator = 'quote " and \\ and \u0007';
+    });
+    wire.id = computeDeltaId(wire as unknown as Parameters<typeof computeDeltaId>[0]);
+    const { delta, json } = parseDeltaWithJson(wire);
+    expect(delta).toEqual(parseDelta(wire));
+    expect(JSON.parse(json)).toEqual(delta);
+    // id first, then the canonical content the id hashes.
+    expect(json.startsWith(`{"id":"${delta.id}","creator":`)).toBe(true);
+  });
+
+  it('writes a signature after the content', () => {
+    const { delta, json } = parseDeltaWithJson({ ...sampleWire(), signature: 's"g' });
+    expect(JSON.parse(json)).toEqual(delta);
+    expect(json.endsWith(',"signature":"s\\"g"}')).toBe(true);
+  });
+
+  it('hands back a delta it validated before as it is, and copies any other', () => {
+    const built = createDelta(sampleContent());
+    expect(parseDeltaWithJson(built).delta).toBe(built);
+    const parsed = parseDelta(sampleWire());
+    expect(parseDelta(parsed)).toBe(parsed);
+    // Frozen, but not by a parse that checked its id: checked again, and refused when wrong.
+    const forged = Object.freeze({ ...built, id: sampleWire().id === built.id ? long(43) : sampleWire().id });
+    expect(rejection(() => parseDeltaWithJson(forged)).code).toBe('DELTA_ID_MISMATCH');
+    const unchecked = parseDelta({ ...sampleWire(), id: long(43) }, { verifyId: false });
+    expect(rejection(() => parseDelta(unchecked)).code).toBe('DELTA_ID_MISMATCH');
   });
 });

@@ -5,6 +5,7 @@ import { sha256Base64Url } from '#sha256';
 import { DeltaLimits } from './limits.ts';
 import { isValidDeltaContentShape, isValidDeltaShape } from './fast-validate.ts';
 import { deltaContentSchema, deltaSchema } from './schema.ts';
+import { isVerifiedDelta, markVerified } from './verified.ts';
 import type { Delta, DeltaContent, Pointer } from './types.ts';
 
 export interface ParseOptions {
@@ -20,6 +21,30 @@ const encoder = new TextEncoder();
  * path of the first problem.
  */
 export function parseDelta(input: unknown, options: ParseOptions = {}): Delta {
+  return parseDeltaWithJson(input, options).delta;
+}
+
+/** A validated delta and its JSON text. */
+export interface ParsedDelta {
+  readonly delta: Delta;
+  /**
+   * The delta as JSON: `id` first, then the canonical encoding of its content (the text its id
+   * hashes), then `signature` when it has one. What a store writes, made from the encoding the
+   * id check computes anyway, so that storing a delta does not serialise it a second time.
+   */
+  readonly json: string;
+}
+
+/**
+ * `parseDelta`, also returning the delta's JSON text. A delta this package has already
+ * validated, checked against its id and frozen (the builder's output, or what an earlier parse
+ * returned) is returned as it is, without checking it again: nothing can have changed it.
+ */
+export function parseDeltaWithJson(input: unknown, options: ParseOptions = {}): ParsedDelta {
+  if (isVerifiedDelta(input)) {
+    // Validated, id-checked and frozen by this package before: only its encoding is needed.
+    return { delta: input, json: deltaJson(input, encodeCanonicalContent(input)) };
+  }
   const valid = validateDelta(input);
   const canonical = checkSize(valid);
   const delta = freezeDelta(valid);
@@ -32,8 +57,18 @@ export function parseDelta(input: unknown, options: ParseOptions = {}): Delta {
         { path: ['id'], details: { id: delta.id, expected } },
       );
     }
+    markVerified(delta);
   }
-  return delta;
+  return { delta, json: deltaJson(delta, canonical) };
+}
+
+/** The JSON text of `delta`, given the canonical encoding of its content. */
+function deltaJson(delta: Delta, canonical: string): string {
+  // The id is base64url (checked by validation): it needs no escaping.
+  const json = '{"id":"' + delta.id + '",' + canonical.slice(1);
+  return delta.signature === undefined
+    ? json
+    : json.slice(0, -1) + ',"signature":' + JSON.stringify(delta.signature) + '}';
 }
 
 /** Parses JSON text (for example one NDJSON line or a request body) into a validated delta. */

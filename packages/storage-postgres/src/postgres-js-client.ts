@@ -31,7 +31,7 @@ function wrap(sql: Pick<Sql, 'unsafe'>, prepare: boolean): SqlQueryable {
       const rows = await sql.unsafe(text, params as postgres.ParameterOrJSON<never>[], { prepare });
       return rows as unknown as Row[];
     },
-    async copyFrom(statement: string, data: string) {
+    async copyFrom(statement: string, data: string | Uint8Array) {
       const query = sql.unsafe(statement);
       // postgres-js 3.4 settles the stream when the server confirms the COPY, but when the
       // server refuses rows after the data is sent, it only rejects the query, whose promise

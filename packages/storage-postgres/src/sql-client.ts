@@ -6,7 +6,7 @@ export interface SqlQueryable {
    * once the server has stored every row. Only drivers that speak the COPY sub-protocol have it
    * (postgres-js); the store falls back to plain statements without it.
    */
-  copyFrom?(statement: string, data: string): Promise<void>;
+  copyFrom?(statement: string, data: string | Uint8Array): Promise<void>;
 }
 
 /**

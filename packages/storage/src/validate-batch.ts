@@ -1,10 +1,12 @@
-import { isRhizomeError, parseDelta, type Delta } from '@rhizome/core';
+import { isRhizomeError, parseDeltaWithJson, type Delta } from '@rhizome/core';
 import { StorageError, StorageErrorCode } from './errors.ts';
 import { StorageLimits } from './types.ts';
 
 /** The batch to write, deduplicated by id, and the ids of its repeats (in input order). */
 export interface ValidatedBatch {
   readonly unique: readonly Delta[];
+  /** The JSON text of each of `unique`, in the same order (see core's `parseDeltaWithJson`). */
+  readonly json: readonly string[];
   readonly repeated: ReadonlySet<number>;
 }
 
@@ -27,12 +29,14 @@ export function validateBatch(input: readonly unknown[]): ValidatedBatch {
     );
   }
   const unique: Delta[] = [];
+  const json: string[] = [];
   const repeated = new Set<number>();
   const seen = new Set<string>();
   input.forEach((value, index) => {
     let delta: Delta;
+    let text: string;
     try {
-      delta = parseDelta(value);
+      ({ delta, json: text } = parseDeltaWithJson(value));
     } catch (cause) {
       const reason = isRhizomeError(cause) ? `${cause.code}: ${cause.message}` : String(cause);
       throw new StorageError(
@@ -59,9 +63,10 @@ export function validateBatch(input: readonly unknown[]): ValidatedBatch {
     } else {
       seen.add(delta.id);
       unique.push(delta);
+      json.push(text);
     }
   });
-  return { unique, repeated };
+  return { unique, json, repeated };
 }
 
 function findNul(delta: Delta): (string | number)[] | undefined {

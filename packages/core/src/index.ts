@@ -5,7 +5,16 @@ export * from './vocabulary.ts';
 export * from './canonical.ts';
 export * from './id.ts';
 export * from './schema.ts';
-export * from './parse.ts';
+// Not `export *`: freezeVerifiedDelta stays inside the package (see verified.ts).
+export {
+  freezeDelta,
+  parseDelta,
+  parseDeltaContent,
+  parseDeltaJson,
+  parseDeltaWithJson,
+  type ParseOptions,
+  type ParsedDelta,
+} from './parse.ts';
 export * from './create.ts';
 export * from './order.ts';
 export * from './clock.ts';

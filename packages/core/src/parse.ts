@@ -47,18 +47,18 @@ export function parseDeltaWithJson(input: unknown, options: ParseOptions = {}): 
   }
   const valid = validateDelta(input);
   const canonical = checkSize(valid);
-  const delta = freezeDelta(valid);
-  if (options.verifyId !== false) {
+  const verify = options.verifyId !== false;
+  if (verify) {
     const expected = sha256Base64Url(canonical);
-    if (expected !== delta.id) {
+    if (expected !== valid.id) {
       throw new RhizomeError(
         CoreErrorCode.DeltaIdMismatch,
-        `delta id ${delta.id} does not match its content (expected ${expected})`,
-        { path: ['id'], details: { id: delta.id, expected } },
+        `delta id ${valid.id} does not match its content (expected ${expected})`,
+        { path: ['id'], details: { id: valid.id, expected } },
       );
     }
-    markVerified(delta);
   }
+  const delta = verify ? freezeVerifiedDelta(valid) : freezeDelta(valid);
   return { delta, json: deltaJson(delta, canonical) };
 }
 
@@ -166,10 +166,18 @@ function freezeContent(content: DeltaContent): DeltaContent {
 
 /** Freezes a validated delta (copying it, so the caller's object stays theirs). */
 export function freezeDelta(delta: Delta): Delta {
-  const content = freezeContent(delta);
-  return Object.freeze({
+  return Object.freeze(copyDelta(delta));
+}
+
+/** freezeDelta for a delta whose id was just computed or checked: marked so (see verified.ts). */
+export function freezeVerifiedDelta(delta: Delta): Delta {
+  return Object.freeze(markVerified(copyDelta(delta)));
+}
+
+function copyDelta(delta: Delta): Delta {
+  return {
     id: delta.id,
-    ...content,
+    ...freezeContent(delta),
     ...(delta.signature === undefined ? {} : { signature: delta.signature }),
-  });
+  };
 }

@@ -26,8 +26,6 @@ import type { SqlQueryable } from './sql-client.ts';
  * them into the prepared rows.
  */
 export interface CopyBatch {
-  /** The deltas' ids joined by newlines (base64url: never a newline). */
-  readonly ids: string;
   readonly deltas: readonly Delta[];
   /**
    * COPY text (UTF-8) of every delta row, `COPY_DELTAS_COLUMNS`, in id order (see
@@ -202,7 +200,6 @@ export async function encodeCopyBatch(
   });
   pointerRowStart[pointerTails.length] = at;
   return {
-    ids: ids.join('\n'),
     deltas: batch,
     deltaRows,
     deltaRowStart,
@@ -303,13 +300,6 @@ export function entityIdsJson(
   return JSON.stringify([...ids]);
 }
 
-/** A new delta of the batch, as the append reports it (received_ms: the transaction's now()). */
-export interface CopiedRow {
-  id: string;
-  seq: number;
-  received_ms: number;
-}
-
 // The arrays the statements take travel as one text: ids joined by newlines (base64url ids have
 // none), entity ids as a JSON array (they may hold any character but NUL).
 //
@@ -351,8 +341,12 @@ const SAVEPOINT = 'rhizome_append';
 type CopyingQueryable = SqlQueryable & Required<Pick<SqlQueryable, 'copyFrom'>>;
 
 export interface CopyAppendResult {
-  /** The new deltas in batch order, which is seq order. */
-  readonly rows: CopiedRow[];
+  /** The batch positions of the new deltas, in batch order, which is seq order. */
+  readonly fresh: readonly number[];
+  /** The seq of the first of them; the others follow one by one. */
+  readonly firstSeq: number;
+  /** The transaction's now(), in ms: every new delta's receivedAt. */
+  readonly receivedMs: number;
   /** Whether some of the batch was stored already. */
   readonly sawDuplicates: boolean;
 }
@@ -384,7 +378,9 @@ export async function appendByCopy(
     const stored = new Set(existing.map((row) => row.id));
     return all.filter((index) => !stored.has(batch.deltas[index]!.id));
   };
-  const probe = () => tx.query<{ id: string }>(EXISTING_SQL, [batch.ids]);
+  // The ids joined by newlines (base64url: never a newline), made only when asked.
+  const probe = () =>
+    tx.query<{ id: string }>(EXISTING_SQL, [batch.deltas.map((delta) => delta.id).join('\n')]);
   const reserve = (count: number) =>
     tx
       .query<{ last_seq: string; received_ms: string | number }>(RESERVE_SQL, [count])
@@ -402,7 +398,7 @@ export async function appendByCopy(
     const [, existing] = await Promise.all([tx.query(lockSql).then(onLocked), probe()]);
     fresh = freshOf(existing);
     sawDuplicates = fresh.length < all.length;
-    if (fresh.length === 0) return { rows: [], sawDuplicates };
+    if (fresh.length === 0) return { fresh, firstSeq: 0, receivedMs: 0, sawDuplicates };
     [block] = await Promise.all([reserve(fresh.length), keepTotals(fresh)]);
     await tx.copyFrom(COPY_DELTAS, deltaRows(batch, fresh, block.first));
   } else {
@@ -425,7 +421,7 @@ export async function appendByCopy(
         probe(),
       ]);
       fresh = freshOf(existing);
-      if (fresh.length === 0) return { rows: [], sawDuplicates };
+      if (fresh.length === 0) return { fresh, firstSeq: 0, receivedMs: 0, sawDuplicates };
       // The first block's numbers are left unused: seq may have gaps, never reuse.
       [block] = await Promise.all([reserve(fresh.length), keepTotals(fresh)]);
       await tx.copyFrom(COPY_DELTAS, deltaRows(batch, fresh, block.first));
@@ -433,14 +429,7 @@ export async function appendByCopy(
   }
   const pointers = pointerRows(batch, fresh, block.first);
   if (pointers.length > 0) await tx.copyFrom(COPY_POINTERS, pointers);
-  return {
-    rows: fresh.map((index, k) => ({
-      id: batch.deltas[index]!.id,
-      seq: block.first + k,
-      received_ms: block.receivedMs,
-    })),
-    sawDuplicates,
-  };
+  return { fresh, firstSeq: block.first, receivedMs: block.receivedMs, sawDuplicates };
 }
 
 /** A unique violation of rhizome_deltas' primary key: the batch holds a stored delta. */

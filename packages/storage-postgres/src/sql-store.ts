@@ -24,6 +24,7 @@ import {
 } from '@rhizome/storage';
 import {
   KnownEntities,
+  type CopyAppendResult,
   NEGATES_LITERAL,
   NODE_SLICE,
   appendByCopy,
@@ -199,43 +200,45 @@ export function createSqlDeltaStore(client: SqlClient, options: SqlStoreOptions 
       let markFinished!: () => void;
       locked = new Promise((resolve) => (markLocked = resolve));
       finished = new Promise((resolve) => (markFinished = resolve));
-      const write = (): Promise<InsertedRow[]> =>
-        run('append', () =>
-          client.driver === 'pglite'
-            ? client.query<InsertedRow>(APPEND_SQL, params)
-            : client.transaction(async (tx: SqlQueryable) => {
-                if (params !== undefined) {
-                  await tx.query(LOCK_SQL);
-                  markLocked();
-                  return tx.query<InsertedRow>(APPEND_SQL, params);
-                }
-                if (tx.copyFrom === undefined) throw new Error('the driver cannot COPY');
-                const result = await appendByCopy(
-                  { query: tx.query, copyFrom: tx.copyFrom },
-                  copy!,
-                  metDuplicates,
-                  LOCK_SQL,
-                  markLocked,
-                  knownEntities,
-                );
-                metDuplicates = result.sawDuplicates;
-                return result.rows;
-              }),
-        );
-      let inserted: InsertedRow[];
+      const write = (): Promise<Written> =>
+        run('append', async () => {
+          if (client.driver === 'pglite')
+            return fromRows(batch.unique, await client.query<InsertedRow>(APPEND_SQL, params));
+          return client.transaction(async (tx: SqlQueryable) => {
+            if (params !== undefined) {
+              await tx.query(LOCK_SQL);
+              markLocked();
+              return fromRows(batch.unique, await tx.query<InsertedRow>(APPEND_SQL, params));
+            }
+            if (tx.copyFrom === undefined) throw new Error('the driver cannot COPY');
+            const result = await appendByCopy(
+              { query: tx.query, copyFrom: tx.copyFrom },
+              copy!,
+              metDuplicates,
+              LOCK_SQL,
+              markLocked,
+              knownEntities,
+            );
+            metDuplicates = result.sawDuplicates;
+            return fromCopy(batch.unique, result);
+          });
+        });
+      let written: Written;
       try {
         await (client.driver === 'pglite' ? prior : priorLocked);
-        inserted = await write();
+        written = await write();
         if (copy !== undefined) knownEntities.addBatch(copy);
         // The previous append committed first: its entries go out first.
         await prior;
-        if (inserted.length > 0 && listeners.size > 0)
-          listeners.notify(toEntries(batch.unique, inserted));
+        if (written.ids.length > 0 && listeners.size > 0) listeners.notify(written.entries());
       } finally {
         markLocked();
         markFinished();
       }
-      return splitResult(input, new Set(inserted.map((row) => row.id)));
+      // Everything new and nothing repeated (plain ingest): the ids are the input's, in order.
+      if (written.inBatchOrder && written.ids.length === input.length)
+        return { inserted: written.ids, duplicates: [] };
+      return splitResult(input, new Set(written.ids));
     },
 
     get(ids) {
@@ -482,18 +485,46 @@ async function readFeedId(client: SqlQueryable): Promise<string> {
   }
 }
 
-/** onAppend's entries: the batch's new deltas with what APPEND_SQL returned, in seq order. */
-function toEntries(batch: readonly Delta[], rows: readonly InsertedRow[]): StoredDelta[] {
-  const byId = new Map(batch.map((delta) => [delta.id, delta]));
-  return rows
-    .map((row): StoredDelta =>
-      Object.freeze({
-        seq: Number(row.seq),
-        receivedAt: Number(row.received_ms),
-        delta: byId.get(row.id)!,
-      }),
-    )
-    .sort((a, b) => a.seq - b.seq);
+/** What an append wrote: the new ids, and its entries for onAppend, made only if asked for. */
+interface Written {
+  readonly ids: readonly DeltaId[];
+  /** Whether `ids` is in batch order (the COPY append's is; RETURNING promises no order). */
+  readonly inBatchOrder: boolean;
+  entries(): StoredDelta[];
+}
+
+/** What APPEND_SQL returned: onAppend's entries are the batch's new deltas in seq order. */
+function fromRows(batch: readonly Delta[], rows: readonly InsertedRow[]): Written {
+  return {
+    ids: rows.map((row) => row.id),
+    inBatchOrder: false,
+    entries() {
+      const byId = new Map(batch.map((delta) => [delta.id, delta]));
+      return rows
+        .map((row): StoredDelta =>
+          Object.freeze({
+            seq: Number(row.seq),
+            receivedAt: Number(row.received_ms),
+            delta: byId.get(row.id)!,
+          }),
+        )
+        .sort((a, b) => a.seq - b.seq);
+    },
+  };
+}
+
+/** What the COPY append wrote: positions in the batch, numbered one by one from firstSeq. */
+function fromCopy(batch: readonly Delta[], result: CopyAppendResult): Written {
+  const { fresh, firstSeq, receivedMs } = result;
+  return {
+    ids: fresh.map((index) => batch[index]!.id),
+    inBatchOrder: true,
+    entries: () =>
+      fresh.map(
+        (index, k): StoredDelta =>
+          Object.freeze({ seq: firstSeq + k, receivedAt: receivedMs, delta: batch[index]! }),
+      ),
+  };
 }
 
 /**

@@ -82,15 +82,28 @@ export async function startSync(options: StartSyncOptions): Promise<SyncService>
   const sockets = createSyncSocketServer({ node: syncNode });
   const headers =
     config.peerToken === undefined ? undefined : { authorization: `Bearer ${config.peerToken}` };
+  // Peers added through the API are kept in storage, so a restart dials them again. One that is
+  // configured as well counts as configured: it goes when RHIZOME_PEERS drops it.
+  const configured = new Set(config.peers);
+  const saved = (await store.savedPeers()).filter((address) => !configured.has(address));
   const manager = createPeerManager({
     node: syncNode,
-    seeds: config.peers,
+    seeds: [...configured, ...saved],
     dial: (address) =>
-      dialSyncSocket({ node: syncNode, url: address, ...(headers === undefined ? {} : { headers }) }),
+      dialSyncSocket({
+        node: syncNode,
+        url: address,
+        ...(headers === undefined ? {} : { headers }),
+      }),
   });
-  logger.info({ path: SYNC_PATH, seeds: config.peers, feedId }, 'sync endpoint ready');
+  logger.info({ path: SYNC_PATH, seeds: config.peers, saved, feedId }, 'sync endpoint ready');
 
-  const rowOf = (session: PeerInfo | undefined): Omit<PeerRow, 'address' | 'direction' | 'seed' | 'failures'> => ({
+  const originOf = (address: string, seed: boolean): PeerRow['origin'] =>
+    configured.has(address) ? 'config' : seed ? 'api' : 'exchange';
+
+  const rowOf = (
+    session: PeerInfo | undefined,
+  ): Omit<PeerRow, 'address' | 'direction' | 'seed' | 'origin' | 'failures'> => ({
     nodeId: session?.peer?.nodeId ?? null,
     state: session === undefined ? 'connecting' : session.state,
     connected: session?.state === 'open',
@@ -113,6 +126,7 @@ export async function startSync(options: StartSyncOptions): Promise<SyncService>
         address: link.address,
         direction: 'outbound',
         seed: link.seed,
+        origin: originOf(link.address, link.seed),
         nodeId: row.nodeId ?? link.nodeId ?? null,
         state: link.deduplicated && session === undefined ? 'closed' : row.state,
         failures: link.failures,
@@ -121,33 +135,97 @@ export async function startSync(options: StartSyncOptions): Promise<SyncService>
     });
     for (const session of sessions) {
       if (session.address !== undefined && dialled.has(session.address)) continue;
-      rows.push({ ...rowOf(session), address: session.address ?? null, direction: 'inbound', seed: false, failures: 0 });
+      rows.push({
+        ...rowOf(session),
+        address: session.address ?? null,
+        direction: 'inbound',
+        seed: false,
+        origin: null,
+        failures: 0,
+      });
     }
     return rows;
   };
 
   let closed = false;
+  const assertOpen = (): void => {
+    if (closed) throw createApiError(ApiErrorCode.NodeUnavailable, 'the node is shutting down');
+  };
+  // Adds and removes run one at a time, so that the links and the saved list agree.
+  let pending: Promise<unknown> = Promise.resolve();
+  const serially = <T>(change: () => Promise<T>): Promise<T> => {
+    const run = pending.then(change, change);
+    pending = run.catch(() => undefined);
+    return run;
+  };
+
   return {
     node: syncNode,
     list,
-    add(address) {
-      if (closed) throw createApiError(ApiErrorCode.NodeUnavailable, 'the node is shutting down');
-      if (!manager.add(address)) {
-        throw createApiError(ApiErrorCode.PeerExists, `"${address}" is already a peer of this node`, {
-          details: { address },
-        });
-      }
-      logger.info({ address }, 'peer added');
-      return list().find((row) => row.address === address)!;
-    },
+    add: (address) =>
+      serially(async () => {
+        assertOpen();
+        if (!manager.add(address)) {
+          throw createApiError(
+            ApiErrorCode.PeerExists,
+            `"${address}" is already a peer of this node`,
+            {
+              details: { address },
+            },
+          );
+        }
+        try {
+          await store.savePeer(address);
+        } catch (error) {
+          // Not saved, so not added: a link that would vanish at the next restart is a surprise.
+          manager.remove(address);
+          throw error;
+        }
+        logger.info({ address }, 'peer added');
+        return list().find((row) => row.address === address)!;
+      }),
+    remove: (address) =>
+      serially(async () => {
+        assertOpen();
+        if (configured.has(address)) {
+          throw createApiError(
+            ApiErrorCode.PeerConfigured,
+            `"${address}" is configured in RHIZOME_PEERS: remove it there`,
+            { details: { address } },
+          );
+        }
+        if (!manager.peers().some((peer) => peer.address === address)) {
+          throw createApiError(
+            ApiErrorCode.PeerNotFound,
+            `"${address}" is not a peer this node dials`,
+            {
+              details: { address },
+            },
+          );
+        }
+        // Forget first: if storage fails, the link is still there and the call can be retried.
+        const wasSaved = await store.forgetPeer(address);
+        manager.remove(address);
+        logger.info({ address, saved: wasSaved }, 'peer removed');
+      }),
     handleUpgrade(request, socket, head) {
       const path = new URL(request.url ?? '/', 'http://localhost').pathname;
       if (path !== SYNC_PATH) {
-        refuseUpgrade(socket, 404, 'Not Found', errorBody(ApiErrorCode.RouteNotFound, `no WebSocket endpoint at ${path}`));
+        refuseUpgrade(
+          socket,
+          404,
+          'Not Found',
+          errorBody(ApiErrorCode.RouteNotFound, `no WebSocket endpoint at ${path}`),
+        );
         return;
       }
       if (closed || !node.accepting) {
-        refuseUpgrade(socket, 503, 'Service Unavailable', errorBody(ApiErrorCode.NodeUnavailable, 'the node is shutting down'));
+        refuseUpgrade(
+          socket,
+          503,
+          'Service Unavailable',
+          errorBody(ApiErrorCode.NodeUnavailable, 'the node is shutting down'),
+        );
         return;
       }
       const auth = authenticator.authenticate(request.headers.authorization);
@@ -157,7 +235,12 @@ export async function startSync(options: StartSyncOptions): Promise<SyncService>
         return;
       }
       if (!hasScope(auth.principal, 'peer')) {
-        refuseUpgrade(socket, 403, 'Forbidden', errorBody(ApiErrorCode.Forbidden, 'this token lacks the "peer" scope'));
+        refuseUpgrade(
+          socket,
+          403,
+          'Forbidden',
+          errorBody(ApiErrorCode.Forbidden, 'this token lacks the "peer" scope'),
+        );
         return;
       }
       sockets.handleUpgrade(request, socket, head);

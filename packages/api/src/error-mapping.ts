@@ -42,6 +42,8 @@ const HTTP_STATUS_BY_CODE: Readonly<Record<string, number>> = {
   [ApiErrorCode.TooManySubscriptions]: 429,
   [ApiErrorCode.SyncDisabled]: 404,
   [ApiErrorCode.PeerExists]: 409,
+  [ApiErrorCode.PeerNotFound]: 404,
+  [ApiErrorCode.PeerConfigured]: 409,
   [ApiErrorCode.NodeUnavailable]: 503,
   [ApiErrorCode.Internal]: 500,
 };

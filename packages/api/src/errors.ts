@@ -24,6 +24,10 @@ export const ApiErrorCode = {
   SyncDisabled: 'SYNC_DISABLED',
   /** The peer address is already linked. */
   PeerExists: 'PEER_EXISTS',
+  /** The address is not a peer this node dials. */
+  PeerNotFound: 'PEER_NOT_FOUND',
+  /** The peer comes from RHIZOME_PEERS: remove it there, not through the API. */
+  PeerConfigured: 'PEER_CONFIGURED',
   /** The node is shutting down (or not started) and takes no new work. */
   NodeUnavailable: 'NODE_UNAVAILABLE',
   Internal: 'INTERNAL',

@@ -15,6 +15,11 @@ export interface PeerRow {
    * rather than learnt through peer exchange.
    */
   readonly seed: boolean;
+  /**
+   * Why this node dials the address: `config` (RHIZOME_PEERS), `api` (added through the API and
+   * saved in the node's storage) or `exchange` (learnt from a peer). Null for inbound links.
+   */
+  readonly origin: 'config' | 'api' | 'exchange' | null;
   readonly connected: boolean;
   /** Entries of the peer's feed this node has not pulled yet (0 when unknown). */
   readonly lag: number;
@@ -27,11 +32,19 @@ export interface PeerRow {
   readonly lastError: string | null;
 }
 
-/** What a transport that runs sync offers the API: the peer list and adding a peer. */
+/** What a transport that runs sync offers the API: the peer list, adding and removing a peer. */
 export interface PeerService {
   list(): readonly PeerRow[];
-  /** Starts keeping a link to `address` (redialled with backoff). PEER_EXISTS when already linked. */
-  add(address: string): PeerRow;
+  /**
+   * Starts keeping a link to `address` (redialled with backoff) and saves it, so that it is
+   * dialled again after a restart. PEER_EXISTS when already linked.
+   */
+  add(address: string): Promise<PeerRow>;
+  /**
+   * Stops dialling `address`, closes its link and forgets it. PEER_NOT_FOUND when this node does
+   * not dial it, PEER_CONFIGURED when it comes from the node's configuration.
+   */
+  remove(address: string): Promise<void>;
 }
 
 /** A peer address: a ws:// or wss:// URL of another node's sync endpoint (http(s):// is taken as ws(s)://). */
@@ -59,6 +72,8 @@ export const peerAddressSchema = z
   });
 
 export const addPeerInputSchema = z.object({ address: peerAddressSchema }).strict();
+
+export const removePeerInputSchema = z.object({ address: peerAddressSchema }).strict();
 
 /** The peer service, or SYNC_DISABLED when the node runs without sync. */
 export function requirePeerService(peers: PeerService | undefined): PeerService {

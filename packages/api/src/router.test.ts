@@ -6,6 +6,8 @@ import { createRhizomeNode, type RhizomeNode } from './node/rhizome-node.ts';
 import { createOpenPrincipal, type Principal, type Scope } from './principal.ts';
 import { createCaller } from './root.ts';
 import { getHttpStatus, toErrorResponse } from './error-mapping.ts';
+import { ApiErrorCode, createApiError } from './errors.ts';
+import type { PeerRow, PeerService } from './peers.ts';
 import { createContext } from './trpc.ts';
 
 const as = (creator: string, ...scopes: Scope[]): Principal => ({
@@ -284,6 +286,85 @@ describe('error shape', () => {
       code: 'INTERNAL',
       message: 'internal error',
       details: null,
+    });
+  });
+});
+
+describe('peers', () => {
+  // The real service lives in apps/server (and is tested there over sockets); this one only
+  // records calls, to check scopes, input normalisation and error codes of the procedures.
+  const createPeers = (configured: string[]): PeerService & { readonly addresses: string[] } => {
+    const addresses: string[] = [];
+    const rowOf = (address: string): PeerRow => ({
+      address,
+      nodeId: null,
+      state: 'connecting',
+      direction: 'outbound',
+      seed: true,
+      origin: 'api',
+      connected: false,
+      lag: 0,
+      pull: null,
+      deltasReceived: 0,
+      deltasSent: 0,
+      failures: 0,
+      lastError: null,
+    });
+    return {
+      addresses,
+      list: () => addresses.map(rowOf),
+      async add(address) {
+        addresses.push(address);
+        return rowOf(address);
+      },
+      async remove(address) {
+        if (configured.includes(address))
+          throw createApiError(ApiErrorCode.PeerConfigured, 'configured');
+        if (!addresses.includes(address))
+          throw createApiError(ApiErrorCode.PeerNotFound, 'not a peer');
+        addresses.splice(addresses.indexOf(address), 1);
+      },
+    };
+  };
+  const peersCaller = (principal: Principal, peers: PeerService | undefined) =>
+    createCaller(createContext({ node, principal, ...(peers === undefined ? {} : { peers }) }));
+
+  it('adds and removes with admin, normalising the address, and maps the peer error codes', async () => {
+    const peers = createPeers(['ws://seed:1/sync']);
+    const added = await peersCaller(admin, peers).peers.add({ address: 'http://b:2' });
+    expect(added.peer.address).toBe('ws://b:2/sync');
+    expect(
+      await rejection(peersCaller(reader, peers).peers.remove({ address: 'ws://b:2/sync' })),
+    ).toEqual({
+      code: 'FORBIDDEN',
+      rhizome: 'FORBIDDEN',
+    });
+    expect(await peersCaller(admin, peers).peers.remove({ address: 'http://b:2' })).toEqual({
+      address: 'ws://b:2/sync',
+    });
+    expect(peers.addresses).toEqual([]);
+    expect(
+      await rejection(peersCaller(admin, peers).peers.remove({ address: 'ws://b:2/sync' })),
+    ).toEqual({
+      code: 'NOT_FOUND',
+      rhizome: 'PEER_NOT_FOUND',
+    });
+    expect(
+      await rejection(peersCaller(admin, peers).peers.remove({ address: 'ws://seed:1/sync' })),
+    ).toEqual({
+      code: 'CONFLICT',
+      rhizome: 'PEER_CONFIGURED',
+    });
+    expect(
+      await rejection(peersCaller(admin, peers).peers.remove({ address: 'ftp://b' })),
+    ).toMatchObject({
+      code: 'BAD_REQUEST',
+    });
+    expect(
+      await rejection(peersCaller(admin, undefined).peers.remove({ address: 'ws://b:2/sync' })),
+    ).toEqual({
+      code: 'NOT_FOUND',
+      rhizome: 'SYNC_DISABLED',
     });
   });
 });

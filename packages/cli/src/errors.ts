@@ -8,7 +8,7 @@ export const ExitCode = {
   serverError: 1,
   /** Bad arguments, bad input file, or a command that is not available. */
   usage: 2,
-  /** The entity, delta or schema does not exist. */
+  /** The entity, delta, schema or peer does not exist. */
   notFound: 3,
   /** No Rhizome node answered at the URL. */
   unreachable: 4,

@@ -12,7 +12,7 @@ const EXIT_HELP = [
   `${ExitCode.ok}  ok`,
   `${ExitCode.serverError}  the node returned an error (its code is printed)`,
   `${ExitCode.usage}  usage error: bad arguments or input file, or a command not available yet`,
-  `${ExitCode.notFound}  not found: entity, delta or schema`,
+  `${ExitCode.notFound}  not found: entity, delta, schema or peer`,
   `${ExitCode.unreachable}  no Rhizome node answered at the URL`,
   `${ExitCode.unauthorized}  the node refused the token (unauthenticated or missing scope)`,
 ];

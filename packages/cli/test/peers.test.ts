@@ -6,7 +6,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { BIN, parseError, runCli } from './helpers.ts';
 
 // Two real nodes, each `rhizome serve` in its own process on its own PGlite directory, linked
-// with `rhizome peers add` and read back through the CLI: the path a user takes.
+// with `rhizome peers add` and read back through the CLI: the path a user takes. The added peer
+// survives a restart of the node, and `rhizome peers remove` ends the link for good.
 
 interface ServedNode {
   readonly url: string;
@@ -73,16 +74,24 @@ async function waitForView(url: string, entity: string, expected: Record<string,
   expect(JSON.parse(result.stdout)).toMatchObject(expected);
 }
 
+async function stop(node: ServedNode): Promise<void> {
+  if (node.child.exitCode !== null) return;
+  const exited = new Promise((resolve) => node.child.once('exit', resolve));
+  node.child.kill('SIGTERM');
+  await exited;
+}
+
 interface PeerJson {
   address: string | null;
   direction: string;
+  origin: string | null;
   nodeId: string | null;
   state: string;
   lastError: string | null;
 }
 
 describe('two servers synced through the CLI', () => {
-  it('serve twice, peers add, write on one, read on the other (both ways)', async () => {
+  it('serve twice, peers add, write on one, read on the other (both ways), restart, peers remove', async () => {
     const [a, b] = await Promise.all([serve('node-a'), serve('node-b')]);
     const bSync = `${b.url.replace('http://', 'ws://')}/sync`;
 
@@ -139,5 +148,32 @@ describe('two servers synced through the CLI', () => {
     const bad = await runCli(['peers', 'add', 'ftp://example.org', '--json'], { url: a.url });
     expect(bad.code).not.toBe(0);
     expect(parseError(bad).code).toBe('INVALID_REQUEST');
+
+    // The added peer is saved in A's storage: a restart on the same directory dials it again.
+    await stop(a);
+    let restarted = await serve('node-a');
+    const listed = async (url: string) =>
+      (JSON.parse((await runCli(['peers', '--json'], { url })).stdout) as { peers: PeerJson[] })
+        .peers;
+    expect(await listed(restarted.url)).toEqual([
+      expect.objectContaining({ address: bSync, direction: 'outbound', origin: 'api' }),
+    ]);
+    expect((await runCli(['put', 'alan', 'name=Alan'], { url: restarted.url })).code).toBe(0);
+    await waitForView(b.url, 'alan', { name: 'Alan' });
+
+    // Removed (given as http://, as it was added): the link closes and stays closed.
+    const removed = await runCli(['peers', 'remove', b.url], { url: restarted.url });
+    expect(removed.code, removed.stderr).toBe(0);
+    expect(removed.stdout).toBe(`peer removed: ${bSync}\n`);
+    expect(await listed(restarted.url)).toEqual([]);
+    const missing = await runCli(['peers', 'remove', bSync, '--json'], { url: restarted.url });
+    expect(missing.code).toBe(3);
+    expect(parseError(missing).code).toBe('PEER_NOT_FOUND');
+    const noAddress = await runCli(['peers', 'remove', '--json'], { url: restarted.url });
+    expect(noAddress.code).toBe(2);
+    expect(parseError(noAddress).code).toBe('USAGE_INVALID');
+    await stop(restarted);
+    restarted = await serve('node-a');
+    expect(await listed(restarted.url)).toEqual([]);
   }, 180_000);
 });

@@ -253,7 +253,8 @@ export function pointerRows(
   indexes.forEach((index, k) => {
     const first = pointerStart[index]!;
     const end = pointerStart[index + 1]!;
-    for (let p = first; p < end; p++) writeSeq(batch.pointerRows, pointerRowStart[p]!, firstSeq + k);
+    for (let p = first; p < end; p++)
+      writeSeq(batch.pointerRows, pointerRowStart[p]!, firstSeq + k);
     if (!whole && end > first)
       parts.push(batch.pointerRows.subarray(pointerRowStart[first], pointerRowStart[end]));
   });

@@ -77,7 +77,8 @@ async function connectNoDelay(target: SocketTarget): Promise<Socket> {
         socket.destroy();
         reject(error);
       };
-      const timedOut = () => fail(new Error(`connecting to PostgreSQL timed out after ${timeoutMs} ms`));
+      const timedOut = () =>
+        fail(new Error(`connecting to PostgreSQL timed out after ${timeoutMs} ms`));
       socket.once('error', fail);
       socket.once('timeout', timedOut);
       socket.once('connect', () => {
@@ -108,7 +109,12 @@ export function createPostgresJsClient(options: PostgresJsClientOptions): SqlCli
   const schema = options.schema;
   const connection = schema === undefined ? {} : { connection: { search_path: schema } };
   // `socket` (a connection factory) is read by postgres-js but missing from its types.
-  const settings = { max: options.max ?? 10, onnotice: () => {}, socket: connectNoDelay, ...connection };
+  const settings = {
+    max: options.max ?? 10,
+    onnotice: () => {},
+    socket: connectNoDelay,
+    ...connection,
+  };
   const sql = postgres(options.url, settings);
   const prepare = options.prepare ?? true;
   const base = wrap(sql, prepare);

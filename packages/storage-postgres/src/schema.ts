@@ -27,6 +27,7 @@ export const META_TABLE = 'rhizome_meta';
 export const PEER_CURSORS_TABLE = 'rhizome_peer_cursors';
 export const ENTITIES_TABLE = 'rhizome_entities';
 export const TOTALS_TABLE = 'rhizome_totals';
+export const SAVED_PEERS_TABLE = 'rhizome_saved_peers';
 
 export const deltas = pgTable(
   DELTAS_TABLE,
@@ -91,6 +92,16 @@ export const peerCursors = pgTable(PEER_CURSORS_TABLE, {
   /** Key of the link filter the cursor was reached under; null for none. */
   filter: text('filter'),
   updatedAt: timestamp('updated_at', { withTimezone: true, mode: 'date' }).notNull().defaultNow(),
+});
+
+/**
+ * The sync peers added at runtime (the API's POST /api/peers), so a restarted node dials them
+ * again. Listed oldest first by added_at; the store makes each save's added_at later than every
+ * stored one (see sql-store.ts), so the address only breaks ties between concurrent saves.
+ */
+export const savedPeers = pgTable(SAVED_PEERS_TABLE, {
+  address: idText('address').primaryKey(),
+  addedAt: timestamp('added_at', { withTimezone: true, mode: 'date' }).notNull().defaultNow(),
 });
 
 /**

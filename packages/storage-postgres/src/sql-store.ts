@@ -6,6 +6,7 @@ import {
   checkAsOf,
   checkIdCount,
   checkIdList,
+  checkPeerAddress,
   checkPeerName,
   collectClosure,
   createAppendListeners,
@@ -39,6 +40,7 @@ import {
   META_TABLE as M,
   PEER_CURSORS_TABLE as C,
   POINTERS_TABLE as P,
+  SAVED_PEERS_TABLE as S,
   TOTALS_TABLE as T,
 } from './schema.ts';
 import type { SqlClient, SqlQueryable } from './sql-client.ts';
@@ -126,6 +128,18 @@ WITH created AS (
   INSERT INTO ${M} (key, value) VALUES ('feed_id', $1) ON CONFLICT (key) DO NOTHING RETURNING value
 )
 SELECT value FROM created UNION ALL SELECT value FROM ${M} WHERE key = 'feed_id'`;
+
+/*
+ * Saves a peer address, later than every saved one: savedPeers lists by added_at, and PGlite's
+ * clock ticks in milliseconds, so two saves in a row would often tie on now() and come back in
+ * address order instead of the order they were saved in. Only saves racing on a server can
+ * still tie (their order is then the address's). GREATEST skips the NULL of an empty table.
+ */
+const SAVE_PEER_SQL = `
+INSERT INTO ${S} (address, added_at)
+VALUES ($1, greatest(now(), (SELECT max(added_at) + interval '1 microsecond' FROM ${S})))
+ON CONFLICT (address) DO NOTHING
+RETURNING 1`;
 
 export interface SqlStoreOptions {
   /** Close the client when the store closes (default true). */
@@ -459,6 +473,31 @@ export function createSqlDeltaStore(client: SqlClient, options: SqlStoreOptions 
       });
     },
 
+    savedPeers() {
+      return run('savedPeers', async () => {
+        const rows = await client.query<{ address: string }>(
+          `SELECT address FROM ${S} ORDER BY added_at, address`,
+        );
+        return rows.map((row) => row.address);
+      });
+    },
+
+    savePeer(address) {
+      return run('savePeer', async () => {
+        const rows = await client.query(SAVE_PEER_SQL, [checkPeerAddress(address)]);
+        return rows.length > 0;
+      });
+    },
+
+    forgetPeer(address) {
+      return run('forgetPeer', async () => {
+        const rows = await client.query(`DELETE FROM ${S} WHERE address = $1 RETURNING 1`, [
+          checkPeerAddress(address),
+        ]);
+        return rows.length > 0;
+      });
+    },
+
     onAppend(listener) {
       return listeners.subscribe(listener);
     },
@@ -520,9 +559,8 @@ function fromCopy(batch: readonly Delta[], result: CopyAppendResult): Written {
     ids: fresh.map((index) => batch[index]!.id),
     inBatchOrder: true,
     entries: () =>
-      fresh.map(
-        (index, k): StoredDelta =>
-          Object.freeze({ seq: firstSeq + k, receivedAt: receivedMs, delta: batch[index]! }),
+      fresh.map((index, k): StoredDelta =>
+        Object.freeze({ seq: firstSeq + k, receivedAt: receivedMs, delta: batch[index]! }),
       ),
   };
 }

@@ -82,32 +82,43 @@ describe.each(backends)('names made of COPY text-format specials (%s)', (_name, 
   });
 });
 
-describe.each(backends)('names made of COPY specials, in a batch of COPY size (%s)', (_name, open) => {
-  it('stores and finds them verbatim', async () => {
-    const store = await open();
-    try {
-      const names = ['tab\there', 'new\nline', 'cr\rhere', 'back\\slash', '\\N', '\\.', 'é\u{1F600}'];
-      const special = names.map((name, i) =>
-        startDelta(1_000 + i)
-          .set(name, { [`p${name}`]: `v\\${name}` })
-          .build(),
-      );
-      // Padded past the size from which the server append goes by COPY.
-      const deltas = [...createSmallDeltas(150, { entities: 15 }), ...special];
-      expect((await store.append(deltas)).inserted).toEqual(deltas.map((d) => d.id));
-      expect(await store.get(special.map((d) => d.id))).toEqual(special);
-      for (const [i, name] of names.entries()) {
-        const rows = await store.hyperview(name, { property: `p${name}` });
-        expect(rows.map((row) => row.delta)).toEqual([special[i]]);
+describe.each(backends)(
+  'names made of COPY specials, in a batch of COPY size (%s)',
+  (_name, open) => {
+    it('stores and finds them verbatim', async () => {
+      const store = await open();
+      try {
+        const names = [
+          'tab\there',
+          'new\nline',
+          'cr\rhere',
+          'back\\slash',
+          '\\N',
+          '\\.',
+          'é\u{1F600}',
+        ];
+        const special = names.map((name, i) =>
+          startDelta(1_000 + i)
+            .set(name, { [`p${name}`]: `v\\${name}` })
+            .build(),
+        );
+        // Padded past the size from which the server append goes by COPY.
+        const deltas = [...createSmallDeltas(150, { entities: 15 }), ...special];
+        expect((await store.append(deltas)).inserted).toEqual(deltas.map((d) => d.id));
+        expect(await store.get(special.map((d) => d.id))).toEqual(special);
+        for (const [i, name] of names.entries()) {
+          const rows = await store.hyperview(name, { property: `p${name}` });
+          expect(rows.map((row) => row.delta)).toEqual([special[i]]);
+        }
+        expect(await store.counts()).toMatchObject({ deltas: 157, entities: 15 + names.length });
+        const feed = await readFeed(store);
+        expect(feed.map((entry) => entry.delta)).toEqual(deltas);
+      } finally {
+        await store.close();
       }
-      expect(await store.counts()).toMatchObject({ deltas: 157, entities: 15 + names.length });
-      const feed = await readFeed(store);
-      expect(feed.map((entry) => entry.delta)).toEqual(deltas);
-    } finally {
-      await store.close();
-    }
-  });
-});
+    });
+  },
+);
 
 describe.each(backends)('large appends in flight together (%s)', (_name, open) => {
   it('commit and report in call order', async () => {

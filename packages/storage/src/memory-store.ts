@@ -6,7 +6,13 @@ import { isEntityPointer, listReferencePointers, type IndexedPointer } from './p
 import { checkAsOf, checkIdCount, resolveCursor, resolvePageSize } from './query-options.ts';
 import type { DeltaStore, HyperviewRow, PeerCursor, StoredDelta } from './types.ts';
 import { splitResult } from './split-result.ts';
-import { checkIdList, checkPeerName, parsePeerCursor, resolveIdRange } from './sync-inputs.ts';
+import {
+  checkIdList,
+  checkPeerAddress,
+  checkPeerName,
+  parsePeerCursor,
+  resolveIdRange,
+} from './sync-inputs.ts';
 import { validateBatch } from './validate-batch.ts';
 
 export interface MemoryStoreOptions {
@@ -31,6 +37,8 @@ export function createMemoryStore(options: MemoryStoreOptions = {}): DeltaStore 
   const byTarget = new Map<string, IndexEntry[]>();
   const entityRefs = new Map<string, number>();
   const peerCursors = new Map<string, PeerCursor>();
+  // A Set keeps insertion order: oldest first, as savedPeers promises.
+  const savedPeers = new Set<string>();
   const listeners = createAppendListeners();
   const feedId = options.feedId ?? crypto.randomUUID();
   // Held ids in code-unit order, sorted on demand: appends only push.
@@ -177,6 +185,24 @@ export function createMemoryStore(options: MemoryStoreOptions = {}): DeltaStore 
     async setPeerCursor(peer, cursor) {
       open();
       peerCursors.set(checkPeerName(peer), parsePeerCursor(cursor));
+    },
+
+    async savedPeers() {
+      open();
+      return [...savedPeers];
+    },
+
+    async savePeer(address) {
+      open();
+      const checked = checkPeerAddress(address);
+      if (savedPeers.has(checked)) return false;
+      savedPeers.add(checked);
+      return true;
+    },
+
+    async forgetPeer(address) {
+      open();
+      return savedPeers.delete(checkPeerAddress(address));
     },
 
     onAppend(listener) {

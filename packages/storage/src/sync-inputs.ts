@@ -3,7 +3,8 @@ import { StorageError, StorageErrorCode } from './errors.ts';
 import { StorageLimits, type IdRangeQuery, type PeerCursor } from './types.ts';
 
 /*
- * Checks for the inputs of the members sync uses (listIds, negationsOf, peer cursors), so that
+ * Checks for the inputs of the members sync uses (listIds, negationsOf, peer cursors, saved
+ * peers), so that
  * every backend refuses the same values the same way. Text that PostgreSQL would store
  * differently from what it was given is refused: U+0000 (text cannot hold it) and lone
  * surrogates (the driver sends them as U+FFFD), so memory and SQL stores agree.
@@ -19,6 +20,16 @@ const storableText = (max: number) =>
     .refine((value) => !LONE_SURROGATE.test(value), 'must not contain a lone surrogate');
 
 const peerSchema = storableText(StorageLimits.maxPeerNameLength).min(1);
+
+const utf8 = new TextEncoder();
+
+// No URL parsing here: what an address must look like is the API's business, not storage's.
+const peerAddressSchema = storableText(StorageLimits.maxPeerAddressLength)
+  .min(1)
+  .refine(
+    (value) => utf8.encode(value).byteLength <= StorageLimits.maxPeerAddressLength,
+    `must be at most ${StorageLimits.maxPeerAddressLength} bytes of UTF-8`,
+  );
 
 const peerCursorSchema = z.strictObject({
   feedId: storableText(StorageLimits.maxCursorTextLength).min(1),
@@ -52,6 +63,13 @@ function invalid(what: string, error: z.ZodError): StorageError {
 export function checkPeerName(peer: unknown): string {
   const result = peerSchema.safeParse(peer);
   if (!result.success) throw invalid('peer name', result.error);
+  return result.data;
+}
+
+/** A saved peer address as stored: 1 to `maxPeerAddressLength` characters (and UTF-8 bytes). */
+export function checkPeerAddress(address: unknown): string {
+  const result = peerAddressSchema.safeParse(address);
+  if (!result.success) throw invalid('peer address', result.error);
   return result.data;
 }
 

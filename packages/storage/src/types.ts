@@ -157,6 +157,12 @@ export interface DeltaStore {
   getPeerCursor(peer: string): Promise<PeerCursor | undefined>;
   /** Saves (replaces) the cursor for `peer`; durable when the promise resolves. */
   setPeerCursor(peer: string, cursor: PeerCursor): Promise<void>;
+  /** Peer addresses saved with savePeer, oldest first. */
+  savedPeers(): Promise<readonly string[]>;
+  /** Saves a peer address (kept across restarts); true when it was not saved yet. */
+  savePeer(address: string): Promise<boolean>;
+  /** Forgets a saved peer address; true when it was saved. */
+  forgetPeer(address: string): Promise<boolean>;
   /**
    * Subscribes to appends made through this store object (not other processes or other store
    * objects on the same database). The listener runs after the append committed (so the entries
@@ -185,6 +191,12 @@ export const StorageLimits = {
    * third of a PostgreSQL page: 512 characters are at most 2 KB of UTF-8.
    */
   maxPeerNameLength: 512,
+  /**
+   * Characters in a saved peer address, and bytes of its UTF-8: it is a primary key too (see
+   * maxPeerNameLength), and 2,048 characters of CJK would be 6 KB. An address that is a URL's
+   * `href` is ASCII, where the two limits are one.
+   */
+  maxPeerAddressLength: 2_048,
   /** Characters in a cursor's feed id or filter key, and in a listIds bound. */
   maxCursorTextLength: 65_536,
 } as const;

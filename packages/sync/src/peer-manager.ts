@@ -41,6 +41,11 @@ export interface PeerManager {
    * false when the address is already linked or is this node's own.
    */
   add(address: string): boolean;
+  /**
+   * Stops dialling `address` and closes its link with a goodbye. Peer exchange does not dial it
+   * again until `add(address)`. Returns false when the address has no link.
+   */
+  remove(address: string): boolean;
   stop(): void;
 }
 
@@ -62,6 +67,8 @@ export function createPeerManager(options: PeerManagerOptions): PeerManager {
   const maxPeers = options.maxPeers ?? 8;
   const own = new Set(options.node.knownAddresses().filter((address) => !options.node.learntAddresses().includes(address)));
   const links = new Map<string, Link>();
+  // Removed on purpose: peers keep telling this node about them, and discovery must not undo it.
+  const removed = new Set<string>();
   let stopped = false;
   let cancelDiscovery: (() => void) | undefined;
 
@@ -115,7 +122,7 @@ export function createPeerManager(options: PeerManagerOptions): PeerManager {
     if (options.discover !== false) {
       for (const address of options.node.learntAddresses()) {
         if (links.size >= maxPeers) break;
-        add(address, false);
+        if (!removed.has(address)) add(address, false);
       }
     }
     cancelDiscovery = scheduler.schedule(options.discoverIntervalMs ?? 5_000, discover);
@@ -141,7 +148,19 @@ export function createPeerManager(options: PeerManagerOptions): PeerManager {
     },
     add(address) {
       if (stopped || links.has(address) || own.has(address)) return false;
+      removed.delete(address);
       add(address, true);
+      return true;
+    },
+    remove(address) {
+      const link = links.get(address);
+      if (link === undefined) return false;
+      // Stopping the reconnector closes its live session the way `stop` does (a clean close the
+      // peer sees as a goodbye), and a dial still in flight is closed as soon as it lands.
+      link.reconnector?.stop();
+      link.reconnector = undefined;
+      links.delete(address);
+      removed.add(address);
       return true;
     },
     stop() {

@@ -47,4 +47,69 @@ describe('membership', () => {
     expect(nodes[3]!.peers().filter((peer) => peer.state === 'open').map((peer) => peer.peer!.nodeId).sort()).toEqual(['a', 'b', 'c']);
     for (const manager of managers) manager.stop();
   });
+
+  it('removes a link: a clean close, and peer exchange does not dial it again until it is added', async () => {
+    const { scheduler, network, node } = createHarness(5);
+    const [a, b, c] = ['a', 'b', 'c'].map((name) => node(name, { advertise: [`mem://${name}`] }));
+    network.register('mem://a', a!);
+    network.register('mem://b', b!);
+    network.register('mem://c', c!);
+    // b dials a, then c dials a, learns b from it and dials b too. b does not discover, so every
+    // link c has to b is c's own.
+    const bManager = createPeerManager({
+      node: b!,
+      seeds: ['mem://a'],
+      dial: (address) => network.dial(b!, address),
+      scheduler,
+      discover: false,
+      discoverIntervalMs: 100,
+    });
+    expect(await scheduler.runUntil(() => a!.learntAddresses().includes('mem://b'), 5_000)).toBe(true);
+    const cManager = createPeerManager({
+      node: c!,
+      seeds: ['mem://a'],
+      dial: (address) => network.dial(c!, address),
+      scheduler,
+      discoverIntervalMs: 100,
+    });
+    const openWith = (n: typeof a, peer: string) =>
+      n!.sessions().filter((session) => session.snapshot().state === 'open' && session.snapshot().peer?.nodeId === peer);
+    expect(await scheduler.runUntil(() => openWith(c, 'b').length === 1, 5_000)).toBe(true);
+    expect(cManager.peers().find((peer) => peer.address === 'mem://b')).toMatchObject({ seed: false, connected: true });
+    const [onC] = openWith(c, 'b');
+    const [onB] = openWith(b, 'c');
+
+    expect(cManager.remove('mem://nowhere')).toBe(false);
+    expect(cManager.remove('mem://b')).toBe(true);
+    expect(cManager.remove('mem://b')).toBe(false);
+    expect(cManager.peers().map((peer) => peer.address)).toEqual(['mem://a']);
+    await scheduler.advance(50);
+    // Closed from c's end as a shutdown closes it: b hears SYNC_CLOSED (a goodbye), not a failure.
+    expect(onC!.snapshot()).toMatchObject({ state: 'closed', lastError: undefined });
+    expect(onB!.snapshot().state).toBe('closed');
+    expect(onB!.snapshot().lastError?.code).toContain('SYNC_CLOSED');
+
+    // a keeps telling c about b; many discovery rounds later c still has not dialled it.
+    expect(c!.learntAddresses()).toContain('mem://b');
+    await scheduler.advance(2_000);
+    expect(cManager.peers().map((peer) => peer.address)).toEqual(['mem://a']);
+    expect(openWith(c, 'b')).toEqual([]);
+
+    // Writes still reach c through a.
+    await b!.store.appendBatch(generateDeltas(5, 7, 'b'));
+    expect(await scheduler.runUntil(() => c!.store.size === 5, 2_000)).toBe(true);
+
+    // Adding it again links it as a seed.
+    expect(cManager.add('mem://b')).toBe(true);
+    expect(await scheduler.runUntil(() => openWith(c, 'b').length === 1, 2_000)).toBe(true);
+    expect(cManager.peers().find((peer) => peer.address === 'mem://b')).toMatchObject({ seed: true, connected: true });
+
+    // A seed can be removed too; discovery does not bring it back either.
+    expect(cManager.remove('mem://a')).toBe(true);
+    await scheduler.advance(2_000);
+    expect(cManager.peers().map((peer) => peer.address)).toEqual(['mem://b']);
+    expect(openWith(c, 'a')).toEqual([]);
+    bManager.stop();
+    cManager.stop();
+  });
 });

@@ -546,6 +546,101 @@ export function describeDeltaStoreContract(
       });
     });
 
+    describe('saved peers', () => {
+      it('lists saved addresses oldest first, each once, and forgets them', async () => {
+        const store = await fresh();
+        expect(await store.savedPeers()).toEqual([]);
+        // Saved in quick succession and in no sorted order: the list keeps the order of saving.
+        const addresses = Array.from(
+          { length: 12 },
+          (_, k) => `ws://node-${(k * 5) % 12}:8080/sync`,
+        );
+        for (const address of addresses) expect(await store.savePeer(address)).toBe(true);
+        expect(await store.savedPeers()).toEqual(addresses);
+
+        // Saving again changes nothing, not even the position.
+        expect(await store.savePeer(addresses[3]!)).toBe(false);
+        expect(await store.savedPeers()).toEqual(addresses);
+        // Exact strings: no case folding, no URL normalising.
+        expect(await store.savePeer('WS://node-0:8080/sync')).toBe(true);
+        expect(await store.savePeer('ws://node-0:8080/sync/')).toBe(true);
+
+        expect(await store.forgetPeer(addresses[3]!)).toBe(true);
+        expect(await store.forgetPeer(addresses[3]!)).toBe(false);
+        expect(await store.forgetPeer('ws://never-saved')).toBe(false);
+        // Saved again after being forgotten, it is the newest.
+        expect(await store.savePeer(addresses[3]!)).toBe(true);
+        expect(await store.savedPeers()).toEqual([
+          ...addresses.filter((_, k) => k !== 3),
+          'WS://node-0:8080/sync',
+          'ws://node-0:8080/sync/',
+          addresses[3],
+        ]);
+
+        // Saved peers are apart from peer cursors and deltas.
+        expect(await store.getPeerCursor(addresses[0]!)).toBeUndefined();
+        expect(await store.counts()).toEqual({ deltas: 0, entities: 0, lastSeq: 0 });
+      });
+
+      it('saves an address once when two saves of it race', async () => {
+        const store = await fresh();
+        const results = await Promise.all([
+          store.savePeer('ws://a'),
+          store.savePeer('ws://a'),
+          store.savePeer('ws://b'),
+        ]);
+        expect(results.filter(Boolean)).toHaveLength(2);
+        expect(results[2]).toBe(true);
+        expect([...(await store.savedPeers())].sort(compareCodeUnits)).toEqual([
+          'ws://a',
+          'ws://b',
+        ]);
+        expect(await Promise.all([store.forgetPeer('ws://a'), store.forgetPeer('ws://a')])).toEqual(
+          expect.arrayContaining([true, false]),
+        );
+        expect(await store.savedPeers()).toEqual(['ws://b']);
+      });
+
+      it('takes any text up to the limit, without parsing it', async () => {
+        const store = await fresh();
+        const accepted = [
+          'x',
+          'not a url at all',
+          'x'.repeat(2048),
+          // 2,048 bytes of UTF-8 either way: 682 three-byte characters and two ASCII, 512 emoji.
+          `${'\u4e00'.repeat(682)}ab`,
+          '\u{1f600}'.repeat(512),
+        ];
+        for (const address of accepted) expect(await store.savePeer(address)).toBe(true);
+        expect(await store.savedPeers()).toEqual(accepted);
+      });
+
+      it('rejects a bad address with STORAGE_INVALID_INPUT and changes nothing', async () => {
+        const store = await fresh();
+        await store.savePeer('ws://kept');
+        const bad: unknown[] = [
+          '',
+          'ws://a\u0000b',
+          'x'.repeat(2049),
+          // Within 2,048 characters but over 2,048 bytes of UTF-8.
+          '\u4e00'.repeat(683),
+          'ws://\udc00',
+          42,
+          null,
+          undefined,
+          ['ws://kept'],
+        ];
+        for (const address of bad) {
+          await expectStorageError(store.savePeer(address as never), StorageErrorCode.InvalidInput);
+          await expectStorageError(
+            store.forgetPeer(address as never),
+            StorageErrorCode.InvalidInput,
+          );
+        }
+        expect(await store.savedPeers()).toEqual(['ws://kept']);
+      });
+    });
+
     describe('onAppend', () => {
       it('reports each committed append once, with exactly its new entries in seq order', async () => {
         const store = await fresh();
@@ -647,6 +742,9 @@ export function describeDeltaStoreContract(
           store.setPeerCursor('p', { feedId: 'f', seq: 1 }),
           StorageErrorCode.Closed,
         );
+        await expectStorageError(store.savedPeers(), StorageErrorCode.Closed);
+        await expectStorageError(store.savePeer('ws://a'), StorageErrorCode.Closed);
+        await expectStorageError(store.forgetPeer('ws://a'), StorageErrorCode.Closed);
       });
     });
 
@@ -703,6 +801,26 @@ export function describeDeltaStoreContract(
           const other = await setupRestartable();
           expect(await other.store.feedId()).not.toBe(feedId);
           expect(await other.store.getPeerCursor('peer-a')).toBeUndefined();
+        });
+
+        it('keeps the saved peers, in the order saved, across close and reopen', async () => {
+          const subject = await setupRestartable();
+          for (const address of ['ws://c', 'ws://a', 'ws://b', 'ws://d'])
+            await subject.store.savePeer(address);
+          await subject.store.forgetPeer('ws://b');
+          await subject.store.close();
+
+          const reopened = await subject.reopen();
+          open.push(reopened);
+          expect(await reopened.savedPeers()).toEqual(['ws://c', 'ws://a', 'ws://d']);
+          expect(await reopened.savePeer('ws://a')).toBe(false);
+          // Saved after the restart, it still comes after every peer saved before it.
+          expect(await reopened.savePeer('ws://b')).toBe(true);
+          expect(await reopened.savedPeers()).toEqual(['ws://c', 'ws://a', 'ws://d', 'ws://b']);
+
+          // Fresh data (another directory or schema) has none.
+          const other = await setupRestartable();
+          expect(await other.store.savedPeers()).toEqual([]);
         });
 
         it('lets a node rebuild its view state from storage after a restart', async () => {

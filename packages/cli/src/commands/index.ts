@@ -4,7 +4,7 @@ import { getCommand } from './get.ts';
 import { hyperviewCommand } from './hyperview.ts';
 import { importCommand } from './import.ts';
 import { negateCommand } from './negate.ts';
-import { peersAddCommand, peersCommand } from './peers.ts';
+import { peersAddCommand, peersCommand, peersRemoveCommand } from './peers.ts';
 import { putCommand } from './put.ts';
 import { schemaGetCommand, schemaListCommand, schemaPutCommand } from './schema.ts';
 import { serveCommand } from './serve.ts';
@@ -27,4 +27,5 @@ export const COMMANDS: readonly Command[] = [
   typesCommand,
   peersCommand,
   peersAddCommand,
+  peersRemoveCommand,
 ];

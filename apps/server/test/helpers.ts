@@ -1,9 +1,14 @@
 import { createOpenPrincipal, createRhizomeNode, type RhizomeNode } from '@rhizome/api';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { createMemoryStore } from '@rhizome/storage';
 import pino from 'pino';
+import { afterAll, beforeAll } from 'vitest';
 import { createApp } from '../src/app.ts';
 import { loadConfig, type ServerConfig } from '../src/config.ts';
 import { createMetrics } from '../src/metrics.ts';
+import { startServer, type RunningServer } from '../src/server.ts';
 import { createAuthenticator, type TokenEntry } from '../src/tokens.ts';
 
 /** Test bodies are checked by assertions, not by types. */
@@ -102,4 +107,29 @@ export async function eventually<T>(
     if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
     await new Promise((resolve) => setTimeout(resolve, 50));
   }
+}
+
+/** The sync endpoint of a running server, as a peer dials it. */
+export const syncUrl = (server: RunningServer) => `${server.url.replace('http://', 'ws://')}/sync`;
+
+/**
+ * For the sync tests of a describe block: a server "node-a" on memory storage, and a temporary
+ * directory for the data of the nodes the tests start; both made before the block's tests and
+ * removed after them. Read them through the getters once the tests run.
+ */
+export function useSyncPeer(prefix: string): { a(): RunningServer; dir(): string } {
+  let a: RunningServer | undefined;
+  let dir: string | undefined;
+  beforeAll(async () => {
+    dir = await mkdtemp(join(tmpdir(), prefix));
+    a = await startServer(testConfig({ RHIZOME_NODE_ID: 'node-a' }), {
+      logger: silentLogger,
+      store: createMemoryStore(),
+    });
+  });
+  afterAll(async () => {
+    await a?.close();
+    if (dir !== undefined) await rm(dir, { recursive: true, force: true });
+  });
+  return { a: () => a!, dir: () => dir! };
 }

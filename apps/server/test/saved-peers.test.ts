@@ -1,35 +1,21 @@
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createClient, getRhizomeError } from '@rhizome/client';
-import { createMemoryStore } from '@rhizome/storage';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { startServer, type RunningServer } from '../src/server.ts';
-import { eventually, silentLogger, testConfig, TOKENS } from './helpers.ts';
+import { eventually, silentLogger, syncUrl, testConfig, TOKENS, useSyncPeer } from './helpers.ts';
 
 // Peers added through the API are saved in the node's storage: B (PGlite on disk) adds A, is
 // restarted on the same directory and dials A again; once removed, A stays gone across restarts.
 
-const wsUrl = (server: RunningServer) => `${server.url.replace('http://', 'ws://')}/sync`;
 /** Configured on B and never answering: only there to be refused by DELETE. */
 const CONFIGURED = 'ws://127.0.0.1:9/sync';
 
 describe('peers saved in storage', () => {
-  let a: RunningServer;
-  let dir: string;
-  beforeAll(async () => {
-    dir = await mkdtemp(join(tmpdir(), 'rhizome-saved-peers-'));
-    a = await startServer(testConfig({ RHIZOME_NODE_ID: 'node-a' }), {
-      logger: silentLogger,
-      store: createMemoryStore(),
-    });
-  });
-  afterAll(async () => {
-    await a.close();
-    await rm(dir, { recursive: true, force: true });
-  });
+  const fixture = useSyncPeer('rhizome-saved-peers-');
 
   it('dials an added peer again after a restart, and forgets a removed one', async () => {
+    const a = fixture.a();
+    const dir = fixture.dir();
     const config = testConfig({
       RHIZOME_NODE_ID: 'node-b',
       RHIZOME_DATA_DIR: join(dir, 'b'),
@@ -83,7 +69,7 @@ describe('peers saved in storage', () => {
       const added = await request(b, 'POST', '/api/peers', { body: { address: a.url } });
       expect(added.status).toBe(201);
       expect(await added.json()).toMatchObject({
-        peer: { address: wsUrl(a), direction: 'outbound', seed: true, origin: 'api' },
+        peer: { address: syncUrl(a), direction: 'outbound', seed: true, origin: 'api' },
       });
       await aliceOnA.entities.put.mutate({ id: 'ada', properties: { name: 'Ada' } });
       await viewOn(b, 'ada', 'Ada');
@@ -101,7 +87,7 @@ describe('peers saved in storage', () => {
           origin: 'config',
         }),
         expect.objectContaining({
-          address: wsUrl(a),
+          address: syncUrl(a),
           direction: 'outbound',
           seed: true,
           origin: 'api',
@@ -109,7 +95,7 @@ describe('peers saved in storage', () => {
       ]);
       await eventually(
         async () =>
-          (await peersOf(b)).some((peer) => peer.address === wsUrl(a) && peer.state === 'open')
+          (await peersOf(b)).some((peer) => peer.address === syncUrl(a) && peer.state === 'open')
             ? true
             : undefined,
         'the saved link to open again',
@@ -118,7 +104,7 @@ describe('peers saved in storage', () => {
       await viewOn(b, 'grace', 'Grace');
 
       // Refusals: no admin scope, a bad or missing address, a peer B does not dial, a configured one.
-      const reader = await remove(b, wsUrl(a), TOKENS.reader);
+      const reader = await remove(b, syncUrl(a), TOKENS.reader);
       expect(reader.status).toBe(403);
       expect(await reader.json()).toMatchObject({ error: { code: 'FORBIDDEN' } });
       const bad = await remove(b, 'ftp://example.org');
@@ -147,7 +133,7 @@ describe('peers saved in storage', () => {
         expect.objectContaining({ nodeId: 'node-b', state: 'open' }),
       ]);
 
-      const removed = await remove(b, wsUrl(a));
+      const removed = await remove(b, syncUrl(a));
       expect(removed.status).toBe(204);
       expect(await removed.text()).toBe('');
       expect((await peersOf(b)).map((peer) => peer.address)).toEqual([CONFIGURED]);
@@ -156,7 +142,7 @@ describe('peers saved in storage', () => {
         async () => ((await inboundOnA()).length === 0 ? true : undefined),
         'A to drop the link',
       );
-      expect((await remove(b, wsUrl(a))).status).toBe(404);
+      expect((await remove(b, syncUrl(a))).status).toBe(404);
     } finally {
       await b.close();
     }
@@ -166,10 +152,12 @@ describe('peers saved in storage', () => {
       expect((await peersOf(b)).map((peer) => peer.address)).toEqual([CONFIGURED]);
       // Added again through tRPC, it is saved again.
       const admin = createClient({ url: b.url, token: TOKENS.admin });
-      expect(await admin.peers.add.mutate({ address: wsUrl(a) })).toMatchObject({
+      expect(await admin.peers.add.mutate({ address: syncUrl(a) })).toMatchObject({
         peer: { origin: 'api' },
       });
-      expect(await admin.peers.remove.mutate({ address: wsUrl(a) })).toEqual({ address: wsUrl(a) });
+      expect(await admin.peers.remove.mutate({ address: syncUrl(a) })).toEqual({
+        address: syncUrl(a),
+      });
       await eventually(
         async () => ((await inboundOnA()).length === 0 ? true : undefined),
         'A to drop the link',

@@ -1,12 +1,9 @@
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createClient, getRhizomeError } from '@rhizome/client';
-import { createMemoryStore } from '@rhizome/storage';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { WebSocket } from 'ws';
-import { startServer, type RunningServer } from '../src/server.ts';
-import { eventually, silentLogger, testConfig, TOKENS } from './helpers.ts';
+import { startServer } from '../src/server.ts';
+import { eventually, silentLogger, syncUrl, testConfig, TOKENS, useSyncPeer } from './helpers.ts';
 
 /** The status of a raw WebSocket upgrade to `url` with these headers (101 when accepted). */
 function upgradeStatus(
@@ -30,31 +27,18 @@ function upgradeStatus(
   });
 }
 
-const wsUrl = (server: RunningServer) => `${server.url.replace('http://', 'ws://')}/sync`;
-
 describe('the sync endpoint of a server', () => {
-  let a: RunningServer;
-  let dir: string;
-  beforeAll(async () => {
-    dir = await mkdtemp(join(tmpdir(), 'rhizome-sync-'));
-    a = await startServer(testConfig({ RHIZOME_NODE_ID: 'node-a' }), {
-      logger: silentLogger,
-      store: createMemoryStore(),
-    });
-  });
-  afterAll(async () => {
-    await a.close();
-    await rm(dir, { recursive: true, force: true });
-  });
+  const fixture = useSyncPeer('rhizome-sync-');
 
   it('refuses upgrades without a peer token, with the wrong scope, or on another path', async () => {
-    const none = await upgradeStatus(wsUrl(a));
+    const a = fixture.a();
+    const none = await upgradeStatus(syncUrl(a));
     expect(none.status).toBe(401);
     expect(JSON.parse(none.body)).toMatchObject({ error: { code: 'UNAUTHENTICATED' } });
-    const reader = await upgradeStatus(wsUrl(a), { authorization: `Bearer ${TOKENS.reader}` });
+    const reader = await upgradeStatus(syncUrl(a), { authorization: `Bearer ${TOKENS.reader}` });
     expect(reader.status).toBe(403);
     expect(JSON.parse(reader.body)).toMatchObject({ error: { code: 'FORBIDDEN' } });
-    const unknown = await upgradeStatus(wsUrl(a), {
+    const unknown = await upgradeStatus(syncUrl(a), {
       authorization: 'Bearer not-a-token-at-all-000',
     });
     expect(unknown.status).toBe(401);
@@ -63,11 +47,12 @@ describe('the sync endpoint of a server', () => {
     });
     expect(elsewhere.status).toBe(404);
     expect(JSON.parse(elsewhere.body)).toMatchObject({ error: { code: 'ROUTE_NOT_FOUND' } });
-    const peer = await upgradeStatus(wsUrl(a), { authorization: `Bearer ${TOKENS.peer}` });
+    const peer = await upgradeStatus(syncUrl(a), { authorization: `Bearer ${TOKENS.peer}` });
     expect(peer.status).toBe(101);
   });
 
   it('checks the peers API: scopes, validation, duplicates', async () => {
+    const a = fixture.a();
     const reader = createClient({ url: a.url, token: TOKENS.reader });
     expect(await reader.peers.list.query()).toEqual({ peers: [] });
     const forbidden = await reader.peers.add
@@ -113,10 +98,12 @@ describe('the sync endpoint of a server', () => {
   });
 
   it('replicates both ways between two servers, into views and subscriptions, and resumes after a restart', async () => {
+    const a = fixture.a();
+    const dir = fixture.dir();
     const config = testConfig({
       RHIZOME_NODE_ID: 'node-b',
       RHIZOME_DATA_DIR: join(dir, 'b'),
-      RHIZOME_PEERS: wsUrl(a),
+      RHIZOME_PEERS: syncUrl(a),
       RHIZOME_PEER_TOKEN: TOKENS.peer,
     });
     const aliceOnA = createClient({ url: a.url, token: TOKENS.alice });
@@ -173,7 +160,7 @@ describe('the sync endpoint of a server', () => {
       const { peers } = await aliceOnB.peers.list.query();
       expect(peers).toEqual([
         expect.objectContaining({
-          address: wsUrl(a),
+          address: syncUrl(a),
           direction: 'outbound',
           seed: true,
           nodeId: 'node-a',
@@ -181,7 +168,9 @@ describe('the sync endpoint of a server', () => {
           lastError: null,
         }),
       ]);
-      const inboundOnA = (await aliceOnA.peers.list.query()).peers.filter((peer) => peer.direction === 'inbound');
+      const inboundOnA = (await aliceOnA.peers.list.query()).peers.filter(
+        (peer) => peer.direction === 'inbound',
+      );
       expect(inboundOnA).toEqual([expect.objectContaining({ nodeId: 'node-b', state: 'open' })]);
     } finally {
       await b.close();

@@ -221,14 +221,12 @@ export function deltaRows(batch: CopyBatch, indexes: readonly number[], firstSeq
   let rows = batch.deltaRows;
   let start = batch.deltaRowStart;
   if (indexes.length < batch.deltas.length) {
-    const chosen = new Set(indexes);
     const parts: Buffer[] = [];
     const moved = new Array<number>(batch.deltas.length);
     let at = 0;
     // In id order, as the batch's rows are.
     const inOrder = [...indexes].sort((a, b) => batch.deltaRowStart[a]! - batch.deltaRowStart[b]!);
     for (const index of inOrder) {
-      if (!chosen.has(index)) continue;
       const part = rows.subarray(batch.deltaRowStart[index], batch.deltaRowEnd[index]);
       moved[index] = at;
       at += part.length;

@@ -111,8 +111,9 @@ const LOCK_SQL = `SELECT pg_advisory_xact_lock(hashtext('rhizome:append:' || cur
  * arrive in the other. So a store hands out turns: an append asks for the lock only once the
  * previous one holds it, which puts it straight behind that one in PostgreSQL's lock queue, and
  * it reports its entries only after the previous one has. The server thus starts the next
- * batch the moment the previous one commits, instead of after a round trip through Node (at
- * 10,000-delta batches that gap left the server idle a quarter of the time). On PGlite, which
+ * batch the moment the previous one commits, instead of after a round trip through Node
+ * (sampled during an ingest of 10,000-delta batches before this, no transaction was open in 10% of
+ * the samples). On PGlite, which
  * runs one statement at a time in the order given, an append simply waits for the previous one.
  */
 

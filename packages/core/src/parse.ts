@@ -21,7 +21,7 @@ const encoder = new TextEncoder();
  * path of the first problem.
  */
 export function parseDelta(input: unknown, options: ParseOptions = {}): Delta {
-  return parseDeltaWithJson(input, options).delta;
+  return isVerifiedDelta(input) ? input : checkDelta(input, options).delta;
 }
 
 /** A validated delta and its JSON text. */
@@ -45,6 +45,12 @@ export function parseDeltaWithJson(input: unknown, options: ParseOptions = {}): 
     // Validated, id-checked and frozen by this package before: only its encoding is needed.
     return { delta: input, json: deltaJson(input, encodeCanonicalContent(input)) };
   }
+  const { delta, canonical } = checkDelta(input, options);
+  return { delta, json: deltaJson(delta, canonical) };
+}
+
+/** Validates, checks the id (unless told not to) and freezes; also gives the canonical encoding. */
+function checkDelta(input: unknown, options: ParseOptions): { delta: Delta; canonical: string } {
   const valid = validateDelta(input);
   const canonical = checkSize(valid);
   const verify = options.verifyId !== false;
@@ -58,8 +64,7 @@ export function parseDeltaWithJson(input: unknown, options: ParseOptions = {}): 
       );
     }
   }
-  const delta = verify ? freezeVerifiedDelta(valid) : freezeDelta(valid);
-  return { delta, json: deltaJson(delta, canonical) };
+  return { delta: verify ? freezeVerifiedDelta(valid) : freezeDelta(valid), canonical };
 }
 
 /** The JSON text of `delta`, given the canonical encoding of its content. */

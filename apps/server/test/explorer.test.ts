@@ -352,6 +352,36 @@ describe('the Explorer in headless Chromium', () => {
       /^[1-9][\d.]* deltas\/s$|^0\.[1-9]\d* deltas\/s$/,
     );
     await page.screenshot({ path: `${SCREENSHOTS}peers.png` });
+
+    // Adding and removing peers takes an admin token: with the writer's, the page shows the refusal.
+    const addressField = page.getByLabel('Peer address', { exact: true });
+    await addressField.fill('ws://127.0.0.1:7/sync');
+    await page.getByRole('button', { name: 'Add peer' }).click();
+    await waitForText(page.getByRole('alert').first(), /FORBIDDEN|admin/);
+    expect((await admin.peers.list.query()).peers.map((peer) => peer.address)).not.toContain(
+      'ws://127.0.0.1:7/sync',
+    );
+    await page.getByLabel('Token', { exact: true }).fill(TOKENS.admin);
+    await page.getByRole('button', { name: 'Use token' }).click();
+    await addressField.fill('ws://127.0.0.1:7/sync');
+    await page.getByRole('button', { name: 'Add peer' }).click();
+    await waitForText(page.locator('table.peers tbody'), 'ws://127.0.0.1:7/sync');
+    await page.getByRole('button', { name: 'Remove ws://127.0.0.1:9/sync' }).click();
+    await expect.poll(() => unreachable.count(), { timeout: WAIT_MS }).toBe(0);
+    const addresses = (await admin.peers.list.query()).peers.map((peer) => peer.address);
+    expect(addresses).toContain('ws://127.0.0.1:7/sync');
+    expect(addresses).not.toContain('ws://127.0.0.1:9/sync');
+    // A configured peer has no button: the other node's link to this one is inbound here.
+    await expect
+      .poll(
+        () =>
+          page
+            .locator('table.peers tbody tr', { hasText: 'explorer-peer' })
+            .getByRole('button')
+            .count(),
+        { timeout: WAIT_MS },
+      )
+      .toBe(0);
     expect(pageErrors).toEqual([]);
   });
   it('says so when the node runs without sync', async () => {

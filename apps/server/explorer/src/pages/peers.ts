@@ -10,7 +10,10 @@ function stat(label: string, value: HTMLElement): HTMLElement {
   return h('div', { class: 'stat' }, h('dt', {}, label), h('dd', {}, value));
 }
 
-/** The node's own counts and ingest rate, and each peer's state, lag and last error; polled. */
+/**
+ * The node's own counts and ingest rate, and each peer's state, lag and last error; polled. Peers
+ * can be added and removed here too, with an admin token.
+ */
 export function renderPeers(main: HTMLElement, _route: Route): () => void {
   const values = {
     node: h('span', { id: 'stat-node' }, '…'),
@@ -40,6 +43,7 @@ export function renderPeers(main: HTMLElement, _route: Route): () => void {
           {},
           [
             'Address',
+            'Origin',
             'Node',
             'State',
             'Direction',
@@ -48,6 +52,7 @@ export function renderPeers(main: HTMLElement, _route: Route): () => void {
             'Sent',
             'Failures',
             'Last error',
+            '',
           ].map((name) => h('th', { scope: 'col' }, name)),
         ),
       ),
@@ -64,6 +69,7 @@ export function renderPeers(main: HTMLElement, _route: Route): () => void {
               peer.address ?? '—',
               peer.seed ? [' ', h('span', { class: 'badge' }, 'seed')] : null,
             ),
+            h('td', {}, peer.origin ?? '—'),
             h('td', {}, peer.nodeId ?? '—'),
             h(
               'td',
@@ -80,11 +86,68 @@ export function renderPeers(main: HTMLElement, _route: Route): () => void {
             h('td', { class: 'num' }, peer.deltasSent),
             h('td', { class: 'num' }, peer.failures),
             h('td', { class: peer.lastError === null ? '' : 'error-text' }, peer.lastError ?? '—'),
+            h(
+              'td',
+              {},
+              // Configured peers are removed from RHIZOME_PEERS, and inbound links are the
+              // other node's to drop: only the rest get a button.
+              peer.direction === 'outbound' && peer.address !== null && peer.origin !== 'config'
+                ? h(
+                    'button',
+                    {
+                      type: 'button',
+                      class: 'small secondary',
+                      'aria-label': `Remove ${peer.address}`,
+                      onclick: () => void change(() => removePeer(peer.address!)),
+                    },
+                    'Remove',
+                  )
+                : null,
+            ),
           ),
         ),
       ),
     );
   };
+
+  const removePeer = (address: string) => api().peers.remove.mutate({ address });
+  /** Adds or removes a peer (an admin token is needed), then shows the list as it now is. */
+  const change = async (work: () => Promise<unknown>): Promise<void> => {
+    try {
+      await work();
+      error.hidden = true;
+    } catch (caught) {
+      error.textContent = describeError(caught);
+      error.hidden = false;
+      return;
+    }
+    await poll();
+  };
+  const addressInput = h('input', {
+    id: 'peer-address',
+    type: 'text',
+    required: true,
+    placeholder: 'ws://host:8080/sync',
+  });
+  const addForm = h(
+    'form',
+    {
+      class: 'add-peer',
+      onsubmit: (event: Event) => {
+        event.preventDefault();
+        const address = addressInput.value.trim();
+        void change(async () => {
+          await api().peers.add.mutate({ address });
+          addressInput.value = '';
+        });
+      },
+    },
+    h('label', { for: 'peer-address' }, 'Peer address'),
+    ' ',
+    addressInput,
+    ' ',
+    h('button', { type: 'submit' }, 'Add peer'),
+  );
 
   const poll = async (): Promise<void> => {
     try {
@@ -143,6 +206,7 @@ export function renderPeers(main: HTMLElement, _route: Route): () => void {
       'section',
       { 'aria-labelledby': 'peers-heading' },
       h('h2', { id: 'peers-heading' }, 'Peers'),
+      addForm,
       peersBox,
     ),
   );

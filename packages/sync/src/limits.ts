@@ -33,6 +33,12 @@ export interface SyncLimits {
   readonly lazyPush: boolean;
   /** How far behind the feed head (in entries) a peer may be and still get relayed deltas by id. */
   readonly lazyPushLag: number;
+  /**
+   * A node with an empty store pulls a peer's whole feed over one link at a time; its other links
+   * wait for that one to catch up, then reconcile. This bounds the wait, so a stalled leader cannot
+   * hold them back for longer. 0 turns the gate off: every link of an empty node pulls from the start.
+   */
+  readonly catchUpGateMs: number;
   readonly reconcile: ReconcileOptions;
 }
 
@@ -51,5 +57,6 @@ export const defaultSyncLimits: SyncLimits = {
   idleAdvanceMs: 1_000,
   lazyPush: true,
   lazyPushLag: 1_024,
+  catchUpGateMs: 30_000,
   reconcile: defaultReconcileOptions,
 };

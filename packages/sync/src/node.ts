@@ -1,4 +1,5 @@
 import type { Clock } from '@rhizome/core';
+import { createCatchUpGate } from './catch-up-gate.ts';
 import type { Channel } from './channel.ts';
 import { defaultSyncLimits, type SyncLimits } from './limits.ts';
 import { createRealScheduler, type Scheduler } from './scheduler.ts';
@@ -78,6 +79,7 @@ export function createSyncNode(options: SyncNodeOptions): SyncNode {
     ...(options.secretFor === undefined ? {} : { secretFor: options.secretFor }),
     addresses: () => [...own, ...learnt].slice(0, 64),
     localHead: () => localHead,
+    catchUpGate: createCatchUpGate(),
     learnAddresses(addresses: readonly string[]) {
       for (const address of addresses) {
         if (own.has(address) || learnt.size >= MAX_KNOWN_ADDRESSES) continue;

@@ -1,5 +1,6 @@
 import { DELTA_ID_LENGTH, isRhizomeError, type Clock, type Delta } from '@rhizome/core';
 import { computeAuthProof, createNonce, isSameProof } from './auth.ts';
+import type { CatchUpGate, CatchUpTurn } from './catch-up-gate.ts';
 import type { Channel } from './channel.ts';
 import { createBatchEncoder, decodeBatch, type BatchEncoder, type EncodedBatch } from './codec.ts';
 import { createSyncError, SyncErrorCode, type SyncError } from './errors.ts';
@@ -39,6 +40,11 @@ export interface SessionContext {
   /** The local feed head as last known (for the `head` field of batches). */
   localHead(): number;
   learnAddresses(addresses: readonly string[], from: string): void;
+  /**
+   * Shared by the node's sessions: while the store is empty, one of them at a time pulls a peer's
+   * whole feed and the others wait. Without it, every session pulls from 0.
+   */
+  readonly catchUpGate?: CatchUpGate;
 }
 
 export interface SessionOptions {
@@ -128,8 +134,8 @@ const MAX_CREDIT = 65_536;
  *
  * Once open, each end independently serves the other's pull (streams its feed from the peer's
  * cursor, only while it holds credit) and pulls the peer's feed (from its persisted cursor, or
- * after set reconciliation when it has none). Inbound messages are handled strictly one at a time,
- * in frame order.
+ * after set reconciliation when it has none; an empty node's links take turns through the node's
+ * catch-up gate). Inbound messages are handled strictly one at a time, in frame order.
  */
 export function createSession(context: SessionContext, channel: Channel, options: SessionOptions = {}): Session {
   const { store, scheduler, limits } = context;
@@ -195,7 +201,12 @@ export function createSession(context: SessionContext, channel: Channel, options
   let persisted: number | undefined;
   let remoteHead: number | undefined;
   let needReconcile = false;
-  let peerSubscribed = false;
+  // Whether the peer's first subscribe asked for reconciliation (undefined: none arrived yet).
+  let peerNeeds: boolean | undefined;
+  // This session's place in the node's catch-up gate, and the peer's head it must reach to lead.
+  let turn: CatchUpTurn | undefined;
+  let catchUpTarget = 0;
+  let cancelCatchUpWait: (() => void) | undefined;
   let snapshot: IdSnapshot | undefined;
   const wants = new Set<string>();
   let sentDone = false;
@@ -251,6 +262,8 @@ export function createSession(context: SessionContext, channel: Channel, options
     }
     for (const cancel of [...cancels]) cancel();
     cancels.clear();
+    turn?.leave();
+    turn = undefined;
     try {
       channel.close(reason);
     } catch {
@@ -465,14 +478,31 @@ export function createSession(context: SessionContext, channel: Channel, options
     if (addresses.length > 0) send({ t: 'peers', addresses: addresses.slice(0, 64) });
 
     peerFilter = hello.filter;
-    const saved = await store.getCursor(peer.nodeId);
-    if (saved !== undefined && saved.feedId === peer.feedId && (saved.filter ?? '') === filterKey) {
+    await decidePull(true);
+  };
+
+  /**
+   * How to pull the peer's feed: the table under "Open" in docs/sync-protocol.md. `gated`: an empty
+   * store waits its turn in the node's catch-up gate (see joinCatchUp); off once a wait timed out.
+   */
+  const decidePull = async (gated: boolean): Promise<void> => {
+    const saved = await store.getCursor(peer!.nodeId);
+    const filtered = options.filter !== undefined || peerFilter !== undefined;
+    const leading = turn?.leader === true;
+    if (leading) catchUpTarget = remoteHead ?? peer!.head;
+    if (saved !== undefined && saved.feedId === peer!.feedId && (saved.filter ?? '') === filterKey) {
       startStreaming(saved.seq);
       persisted = saved.seq;
-    } else if (peer.head === 0 || (await store.head()) === 0) {
-      // Nothing on one side: a plain pull from the start re-sends nothing.
+    } else if (peer!.head === 0) {
+      // Nothing to pull yet: a plain pull from the start re-sends nothing.
       startStreaming(0);
-    } else if (options.filter !== undefined || peerFilter !== undefined) {
+    } else if ((await store.head()) === 0) {
+      if (!leading && gated && !filtered && limits.catchUpGateMs > 0 && context.catchUpGate !== undefined) {
+        joinCatchUp(context.catchUpGate);
+      } else {
+        startStreaming(0);
+      }
+    } else if (filtered) {
       // Reconciliation compares whole id sets, which a filtered side does not hold; a filtered
       // link pulls its (filtered) feed from the start instead.
       startStreaming(0);
@@ -480,7 +510,57 @@ export function createSession(context: SessionContext, channel: Channel, options
       needReconcile = true;
       pull = 'reconciling';
       send({ t: 'subscribe' });
+      // Deciding late (after the gate), the peer's subscribe may already have come and gone.
+      if (peerNeeds !== undefined) await leadReconciliation();
     }
+    checkCaughtUp();
+  };
+
+  /**
+   * Pulling the whole feed over every link of an empty node would download the history once per
+   * peer. The first such link leads; the others wait until it has caught up with its peer, then
+   * decide again, by then reconciling against a store that holds what the peer holds. A leader
+   * that closes first hands the lead to the longest waiter, which pulls what is still missing
+   * (reconciling, when the store is no longer empty) while the rest wait on. No wait lasts longer
+   * than `catchUpGateMs`.
+   */
+  const joinCatchUp = (gate: CatchUpGate): void => {
+    turn = gate.enter((leads) => {
+      cancelCatchUpWait?.();
+      cancelCatchUpWait = undefined;
+      if (!leads) turn = undefined;
+      decideAgain(true);
+    });
+    if (turn.leader) {
+      catchUpTarget = remoteHead ?? peer!.head;
+      startStreaming(0);
+      return;
+    }
+    pull = 'waiting';
+    cancelCatchUpWait = timer(limits.catchUpGateMs, () => {
+      cancelCatchUpWait = undefined;
+      turn?.leave();
+      turn = undefined;
+      // A stalled leader: stop waiting for it, even if that means a second full pull.
+      decideAgain(false);
+    });
+  };
+
+  const decideAgain = (gated: boolean): void => {
+    chain = chain
+      .then(() => (state === 'open' ? decidePull(gated) : undefined))
+      .catch(handleFailure);
+  };
+
+  /**
+   * The leader has caught up once its cursor reaches the peer's head as known when it took the
+   * lead, and every delta it asked for (reconciliation, announcements) has arrived.
+   */
+  const checkCaughtUp = (): void => {
+    if (turn?.leader !== true || pull !== 'streaming' || (cursor ?? 0) < catchUpTarget) return;
+    if (wants.size > 0 || announced.size > 0) return;
+    turn.finish();
+    turn = undefined;
   };
 
   const startStreaming = (from: number): void => {
@@ -490,20 +570,22 @@ export function createSession(context: SessionContext, channel: Channel, options
   };
 
   const onSubscribe = async (from: number | undefined): Promise<void> => {
-    const first = !peerSubscribed;
-    peerSubscribed = true;
+    const first = peerNeeds === undefined;
+    if (first) peerNeeds = from === undefined;
     if (from !== undefined) {
       position = from;
       sentSeq = from;
       void pump();
     }
-    // One conversation settles both sides; when both lack a cursor the smaller node id leads.
-    const peerNeeds = from === undefined;
-    if (first && needReconcile && (!peerNeeds || context.nodeId < peer!.nodeId)) {
-      stats.reconciliations++;
-      snapshot = createIdSnapshot(await store.listIds());
-      send({ t: 'reconcile', ranges: startReconciliation(snapshot, limits.reconcile) });
-    }
+    if (first) await leadReconciliation();
+  };
+
+  /** One conversation settles both sides; when both lack a cursor the smaller node id leads. */
+  const leadReconciliation = async (): Promise<void> => {
+    if (!needReconcile || snapshot !== undefined || (peerNeeds === true && context.nodeId > peer!.nodeId)) return;
+    stats.reconciliations++;
+    snapshot = createIdSnapshot(await store.listIds());
+    send({ t: 'reconcile', ranges: startReconciliation(snapshot, limits.reconcile) });
   };
 
   /**
@@ -557,6 +639,7 @@ export function createSession(context: SessionContext, channel: Channel, options
     // still in flight hold back the cursor until they are stored (see persistCursor).
     startStreaming(peer!.head);
     await persistCursor();
+    checkCaughtUp();
   };
 
   const persistCursor = async (): Promise<void> => {
@@ -601,6 +684,7 @@ export function createSession(context: SessionContext, channel: Channel, options
     if (ids !== undefined && ids.length > 0) await onAnnounced(ids, seq);
     if (seq !== undefined && pull === 'streaming') cursor = Math.max(cursor ?? 0, seq);
     await persistCursor();
+    checkCaughtUp();
     grant();
   };
 

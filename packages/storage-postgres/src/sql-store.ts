@@ -572,7 +572,9 @@ function fromCopy(batch: readonly Delta[], result: CopyAppendResult): Written {
  * the same: the first occurrence of each id, in input order. On a bad delta the whole input is
  * validated again, so the error, and the index it names, is exactly validateBatch's.
  */
-async function validateInSlices(input: readonly unknown[]): Promise<ValidatedBatch> {
+async function validateInSlices(
+  input: readonly unknown[],
+): Promise<Pick<ValidatedBatch, 'unique' | 'json'>> {
   if (
     !Array.isArray(input) ||
     input.length <= NODE_SLICE ||
@@ -597,8 +599,7 @@ async function validateInSlices(input: readonly unknown[]): Promise<ValidatedBat
       json.push(slice.json[i]!);
     });
   }
-  // Only unique and json are read from here on.
-  return { unique, json, repeated: new Set() };
+  return { unique, json };
 }
 
 /**

@@ -73,10 +73,8 @@ export function createApp(options: AppOptions): Hono<ServerEnv> {
     await node.status(); // a store that cannot answer makes the node unready
     return c.json({ status: 'ready' });
   });
-  app.get('/metrics', (c) =>
-    c.text(metrics.render(node.stats()), 200, {
-      'content-type': 'text/plain; version=0.0.4; charset=utf-8',
-    }),
+  app.get('/metrics', async (c) =>
+    c.text(await metrics.render(node.stats()), 200, { 'content-type': metrics.contentType }),
   );
 
   const limit = bodyLimit({

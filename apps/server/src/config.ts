@@ -133,6 +133,9 @@ const envSchema = z.object({
     .optional(),
   RHIZOME_SYNC_SECRET: z.string().min(16, 'must be at least 16 characters').optional(),
   RHIZOME_ADVERTISE: addressList().optional(),
+  RHIZOME_SYNC_COMPRESSION: z
+    .enum(['on', 'off'], { error: 'must be on or off' })
+    .default('on'),
 });
 
 export interface LoadConfigOptions {
@@ -198,6 +201,7 @@ export function loadConfig(
       peerToken: values.RHIZOME_PEER_TOKEN,
       secret: values.RHIZOME_SYNC_SECRET,
       advertise: values.RHIZOME_ADVERTISE ?? [],
+      compress: values.RHIZOME_SYNC_COMPRESSION === 'on',
     },
   };
 }
@@ -294,6 +298,12 @@ export const CONFIG_FLAGS: readonly ConfigFlag[] = [
     value: '<ws://host:port/sync>',
     multiple: true,
     help: "this node's sync address, told to peers (repeatable)",
+  },
+  {
+    flag: 'sync-compression',
+    variable: 'RHIZOME_SYNC_COMPRESSION',
+    value: '<on|off>',
+    help: 'permessage-deflate on sync links (default on)',
   },
   { flag: 'log-level', variable: 'LOG_LEVEL', value: '<level>', help: 'pino level (default info)' },
   {

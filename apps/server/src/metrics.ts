@@ -1,12 +1,27 @@
-import type { NodeStats } from '@rhizome/api';
+import type { NodeStats, PeerRow } from '@rhizome/api';
+import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
 
 /**
- * Prometheus text exposition (format 0.0.4), written by hand: a handful of series does not
- * justify a metrics library.
+ * The node's Prometheus metrics, on a registry of its own (several servers can run in one
+ * process, as the tests do): prom-client's default process metrics (CPU, heap, event-loop lag,
+ * GC, file descriptors) plus the node's request, append, subscription and sync series.
  */
 export interface Metrics {
   observeRequest(method: string, route: string, status: number, seconds: number): void;
-  render(stats: NodeStats): string;
+  /** One store append (a group commit) that took `seconds` and stored `deltas` new deltas. */
+  observeAppend(seconds: number, deltas: number): void;
+  /** Adds the per-peer sync series, read from `peers` at each scrape. Once per metrics object. */
+  trackPeers(peers: () => readonly PeerRow[]): void;
+  /** The exposition text (format 0.0.4). */
+  render(stats: NodeStats): Promise<string>;
+  readonly contentType: string;
+}
+
+export interface MetricsOptions {
+  /** Clock for the uptime gauge (tests). */
+  readonly now?: () => number;
+  /** Include prom-client's default process metrics (default true). */
+  readonly processMetrics?: boolean;
 }
 
 /** Latency buckets (seconds): fine below 100 ms, where a healthy node answers. */
@@ -14,99 +29,139 @@ export const DURATION_BUCKETS = [
   0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10,
 ] as const;
 
-interface RequestSeries {
-  readonly labels: string;
-  count: number;
-  sum: number;
-  readonly buckets: number[];
-}
+// NodeStats are cumulative counts kept by the node; each scrape copies them into the series.
+const COUNTERS = [
+  ['rhizome_deltas_stored_total', 'Deltas newly stored by this process.', 'deltasStored'],
+  [
+    'rhizome_deltas_duplicate_total',
+    'Deltas received that were already stored.',
+    'deltasDuplicate',
+  ],
+  ['rhizome_write_batches_total', 'Write batches committed.', 'writeBatches'],
+  [
+    'rhizome_subscribers_dropped_total',
+    'Subscribers dropped for falling behind their buffer.',
+    'subscribersDropped',
+  ],
+] as const satisfies readonly (readonly [string, string, keyof NodeStats])[];
 
-const escapeLabel = (value: string): string =>
-  value.replace(/\\/g, '\\\\').replace(/"/g, '\\"').replace(/\n/g, '\\n');
-
-export function createMetrics(now: () => number = Date.now): Metrics {
+export function createMetrics(options: MetricsOptions = {}): Metrics {
+  const now = options.now ?? Date.now;
   const started = now();
-  const requests = new Map<string, RequestSeries>();
-  return {
-    observeRequest(method, route, status, seconds) {
-      const labels = `method="${escapeLabel(method)}",route="${escapeLabel(route)}",status="${status}"`;
-      let series = requests.get(labels);
-      if (series === undefined) {
-        series = { labels, count: 0, sum: 0, buckets: DURATION_BUCKETS.map(() => 0) };
-        requests.set(labels, series);
-      }
-      series.count++;
-      series.sum += seconds;
-      DURATION_BUCKETS.forEach((bound, i) => {
-        if (seconds <= bound) series.buckets[i]!++;
-      });
+  const registry = new Registry();
+  if (options.processMetrics !== false) collectDefaultMetrics({ register: registry });
+  let latest: NodeStats | undefined;
+
+  const requests = new Counter({
+    name: 'rhizome_http_requests_total',
+    help: 'HTTP requests by method, route and status.',
+    labelNames: ['method', 'route', 'status'],
+    registers: [registry],
+  });
+  const durations = new Histogram({
+    name: 'rhizome_http_request_duration_seconds',
+    help: 'Time to answer HTTP requests.',
+    labelNames: ['method', 'route', 'status'],
+    buckets: [...DURATION_BUCKETS],
+    registers: [registry],
+  });
+  const appends = new Histogram({
+    name: 'rhizome_append_duration_seconds',
+    help: 'Time of one durable store append (a group commit of one or more writes).',
+    buckets: [...DURATION_BUCKETS],
+    registers: [registry],
+  });
+  const appendedDeltas = new Histogram({
+    name: 'rhizome_append_deltas',
+    help: 'Deltas newly stored by one append.',
+    buckets: [1, 2, 5, 10, 50, 100, 500, 1000, 5000, 50_000],
+    registers: [registry],
+  });
+  for (const [name, help, key] of COUNTERS) {
+    new Counter({
+      name,
+      help,
+      registers: [registry],
+      collect() {
+        this.reset();
+        if (latest !== undefined) this.inc(latest[key]);
+      },
+    });
+  }
+  new Gauge({
+    name: 'rhizome_subscriptions',
+    help: 'Open subscriptions (entity, query and delta streams).',
+    registers: [registry],
+    collect() {
+      this.set(latest?.subscriptions ?? 0);
     },
-    render(stats) {
-      const lines: string[] = [];
-      const header = (name: string, type: string, help: string) =>
-        lines.push(`# HELP ${name} ${help}`, `# TYPE ${name} ${type}`);
-      const single = (name: string, type: string, help: string, value: number) => {
-        header(name, type, help);
-        lines.push(`${name} ${value}`);
-      };
-      const series = [...requests.values()];
-      header(
-        'rhizome_http_requests_total',
-        'counter',
-        'HTTP requests by method, route and status.',
-      );
-      for (const s of series) lines.push(`rhizome_http_requests_total{${s.labels}} ${s.count}`);
-      header('rhizome_http_request_duration_seconds', 'histogram', 'Time to answer HTTP requests.');
-      for (const s of series) {
-        DURATION_BUCKETS.forEach((bound, i) =>
-          lines.push(
-            `rhizome_http_request_duration_seconds_bucket{${s.labels},le="${bound}"} ${s.buckets[i]}`,
-          ),
-        );
-        lines.push(
-          `rhizome_http_request_duration_seconds_bucket{${s.labels},le="+Inf"} ${s.count}`,
-        );
-        lines.push(`rhizome_http_request_duration_seconds_sum{${s.labels}} ${s.sum}`);
-        lines.push(`rhizome_http_request_duration_seconds_count{${s.labels}} ${s.count}`);
+  });
+  new Gauge({
+    name: 'rhizome_view_deltas',
+    help: 'Deltas held by the in-memory view store.',
+    registers: [registry],
+    collect() {
+      this.set(latest?.deltasInViews ?? 0);
+    },
+  });
+  new Gauge({
+    name: 'rhizome_uptime_seconds',
+    help: 'Seconds since the server started.',
+    registers: [registry],
+    collect() {
+      this.set((now() - started) / 1000);
+    },
+  });
+  return {
+    contentType: registry.contentType,
+    observeRequest(method, route, status, seconds) {
+      const labels = { method, route, status: String(status) };
+      requests.inc(labels);
+      durations.observe(labels, seconds);
+    },
+    trackPeers(peers) {
+      const labelNames = ['peer', 'direction'] as const;
+      const label = (row: PeerRow) => ({
+        peer: row.nodeId ?? row.address ?? 'unknown',
+        direction: row.direction,
+      });
+      const series: readonly (readonly [string, string, (row: PeerRow) => number])[] = [
+        [
+          'rhizome_sync_peer_lag',
+          "Entries of a peer's changes feed this node has not pulled yet.",
+          (row) => row.lag,
+        ],
+        [
+          'rhizome_sync_peer_connected',
+          'Whether the link to a peer is connected (1) or not (0).',
+          (row) => (row.connected ? 1 : 0),
+        ],
+        [
+          'rhizome_sync_peer_deltas_received',
+          'Deltas received from a peer over its current link.',
+          (row) => row.deltasReceived,
+        ],
+      ];
+      for (const [name, help, valueOf] of series) {
+        new Gauge({
+          name,
+          help,
+          labelNames,
+          registers: [registry],
+          collect() {
+            this.reset();
+            for (const row of peers()) this.set(label(row), valueOf(row));
+          },
+        });
       }
-      single(
-        'rhizome_deltas_stored_total',
-        'counter',
-        'Deltas newly stored by this process.',
-        stats.deltasStored,
-      );
-      single(
-        'rhizome_deltas_duplicate_total',
-        'counter',
-        'Deltas received that were already stored.',
-        stats.deltasDuplicate,
-      );
-      single(
-        'rhizome_write_batches_total',
-        'counter',
-        'Write batches committed.',
-        stats.writeBatches,
-      );
-      single(
-        'rhizome_subscribers_dropped_total',
-        'counter',
-        'Raw-stream subscribers dropped for falling behind.',
-        stats.subscribersDropped,
-      );
-      single('rhizome_subscriptions', 'gauge', 'Open subscriptions.', stats.subscriptions);
-      single(
-        'rhizome_view_deltas',
-        'gauge',
-        'Deltas held by the in-memory view store.',
-        stats.deltasInViews,
-      );
-      single(
-        'rhizome_uptime_seconds',
-        'gauge',
-        'Seconds since the server started.',
-        (now() - started) / 1000,
-      );
-      return `${lines.join('\n')}\n`;
+    },
+    observeAppend(seconds, deltas) {
+      appends.observe(seconds);
+      appendedDeltas.observe(deltas);
+    },
+    async render(stats) {
+      latest = stats;
+      return registry.metrics();
     },
   };
 }

@@ -9,7 +9,7 @@ import type { Logger } from 'pino';
 import { createApp } from './app.ts';
 import type { ServerConfig } from './config.ts';
 import { createLogger } from './logger.ts';
-import { createMetrics } from './metrics.ts';
+import { createMetrics, type Metrics } from './metrics.ts';
 import { loadPlugins, type LoadedPlugins } from './plugins.ts';
 import { startSync, type SyncService } from './sync.ts';
 import { createAuthenticator } from './tokens.ts';
@@ -59,10 +59,11 @@ export async function startServer(
       ...(config.databaseUrl === undefined ? {} : { databaseUrl: config.databaseUrl }),
       ...(config.databaseSchema === undefined ? {} : { schema: config.databaseSchema }),
     }));
+  const metrics = createMetrics();
   let node: RhizomeNode;
   try {
     node = await createRhizomeNode({
-      store,
+      store: measureAppends(store, metrics),
       nodeId: config.nodeId,
       resolvers: plugins.resolvers,
     });
@@ -106,13 +107,14 @@ export async function startServer(
     await node.close().catch(() => {});
     throw error;
   }
+  metrics.trackPeers(() => sync.list());
   let draining = false;
   const app = createApp({
     node,
     peers: sync,
     authenticator,
     logger,
-    metrics: createMetrics(),
+    metrics,
     bodyLimit: config.bodyLimit,
     isReady: () => !draining,
   });
@@ -159,4 +161,22 @@ export async function startServer(
     })());
 
   return { url, port, node, sync, plugins, close };
+}
+
+/** The store as the node sees it: every append timed into the metrics. */
+function measureAppends(store: DeltaStore, metrics: Metrics): DeltaStore {
+  return new Proxy(store, {
+    get(target, property) {
+      if (property === 'append') {
+        return async (deltas: readonly unknown[]) => {
+          const started = performance.now();
+          const result = await target.append(deltas);
+          metrics.observeAppend((performance.now() - started) / 1000, result.inserted.length);
+          return result;
+        };
+      }
+      const value: unknown = Reflect.get(target, property, target);
+      return typeof value === 'function' ? value.bind(target) : value;
+    },
+  });
 }

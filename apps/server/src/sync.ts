@@ -32,6 +32,11 @@ export interface SyncConfig {
   readonly secret: string | undefined;
   /** Sync addresses of this node, told to peers (peer exchange). */
   readonly advertise: readonly string[];
+  /**
+   * Offer and accept permessage-deflate on sync links (RHIZOME_SYNC_COMPRESSION, on by default):
+   * deltas are JSON with repeated keys and ids, which deflate shrinks several times over.
+   */
+  readonly compress?: boolean;
 }
 
 export interface SyncService extends PeerService {
@@ -79,7 +84,8 @@ export async function startSync(options: StartSyncOptions): Promise<SyncService>
     advertise: config.advertise,
     ...(secret === undefined ? {} : { secretFor: () => secret }),
   });
-  const sockets = createSyncSocketServer({ node: syncNode });
+  const compress = config.compress ?? true;
+  const sockets = createSyncSocketServer({ node: syncNode, compress });
   const headers =
     config.peerToken === undefined ? undefined : { authorization: `Bearer ${config.peerToken}` };
   // Peers added through the API are kept in storage, so a restart dials them again. One that is
@@ -93,6 +99,7 @@ export async function startSync(options: StartSyncOptions): Promise<SyncService>
       dialSyncSocket({
         node: syncNode,
         url: address,
+        compress,
         ...(headers === undefined ? {} : { headers }),
       }),
   });

@@ -85,6 +85,7 @@ describe('loadConfig', () => {
         RHIZOME_PEER_TOKEN: 'peer-token-0123456789',
         RHIZOME_SYNC_SECRET: 'a-shared-secret-of-some-length',
         RHIZOME_ADVERTISE: 'wss://node-a.example.org',
+        RHIZOME_SYNC_COMPRESSION: 'off',
       },
       { cwd: '/srv' },
     );
@@ -93,13 +94,18 @@ describe('loadConfig', () => {
       peerToken: 'peer-token-0123456789',
       secret: 'a-shared-secret-of-some-length',
       advertise: ['wss://node-a.example.org/sync'],
+      compress: false,
     });
     expect(loadConfig({}, { cwd: '/srv' }).sync).toEqual({
       peers: [],
       peerToken: undefined,
       secret: undefined,
       advertise: [],
+      compress: true,
     });
+    expect(problemsOf({ RHIZOME_SYNC_COMPRESSION: 'yes' }).RHIZOME_SYNC_COMPRESSION).toMatch(
+      /on or off/,
+    );
   });
 
   it('names the bad peer entry and short credentials', () => {

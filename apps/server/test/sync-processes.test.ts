@@ -29,7 +29,8 @@ beforeAll(async () => {
 });
 
 afterAll(async () => {
-  for (const child of running) if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+  for (const child of running)
+    if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
   await rm(dir, { recursive: true, force: true });
 });
 
@@ -67,7 +68,8 @@ async function start(name: string, peers: readonly Node[] = []): Promise<Node> {
 
 async function json<T>(url: string, init?: RequestInit): Promise<T> {
   const response = await fetch(url, init);
-  if (!response.ok) throw new Error(`${init?.method ?? 'GET'} ${url}: ${response.status} ${await response.text()}`);
+  if (!response.ok)
+    throw new Error(`${init?.method ?? 'GET'} ${url}: ${response.status} ${await response.text()}`);
   return (await response.json()) as T;
 }
 
@@ -106,7 +108,9 @@ async function allViews(node: Node): Promise<unknown[]> {
   let cursor: string | null = null;
   do {
     const query: string = cursor === null ? '' : `&cursor=${encodeURIComponent(cursor)}`;
-    const page: { entities: unknown[]; cursor: string | null } = await json(`${node.url}/api/entities?limit=1000${query}`);
+    const page: { entities: unknown[]; cursor: string | null } = await json(
+      `${node.url}/api/entities?limit=1000${query}`,
+    );
     views.push(...page.entities);
     cursor = page.cursor;
   } while (cursor !== null);
@@ -122,7 +126,15 @@ interface PeerRow {
 
 /** Polls until `probe` says yes; a node that does not answer yet counts as no. */
 const waitFor = (what: string, probe: () => Promise<boolean>, timeoutMs = 60_000) =>
-  eventually(() => probe().then((ok) => (ok ? true : undefined), () => undefined), what, timeoutMs);
+  eventually(
+    () =>
+      probe().then(
+        (ok) => (ok ? true : undefined),
+        () => undefined,
+      ),
+    what,
+    timeoutMs,
+  );
 
 describe('three node processes over WebSockets', () => {
   it('converge after one is killed with SIGKILL mid-stream and restarted on its data', async () => {
@@ -143,7 +155,10 @@ describe('three node processes over WebSockets', () => {
     // Both survivors go on writing while C is down.
     await Promise.all([writeMany(a, 'a-late', 120), writeMany(b, 'b-late', 80)]);
     const total = 300 + 400 + 200;
-    await waitFor('A and B to converge', async () => (await deltaCount(a)) === total && (await deltaCount(b)) === total);
+    await waitFor(
+      'A and B to converge',
+      async () => (await deltaCount(a)) === total && (await deltaCount(b)) === total,
+    );
 
     const heldByC = await (async () => {
       c = await start('node-c', [a, b]);
@@ -156,7 +171,12 @@ describe('three node processes over WebSockets', () => {
     // Resumed, not downloaded again: what C received over both links after the restart is at
     // most what it lacked (a delta both peers offer at once may arrive twice).
     const { peers } = await json<{ peers: PeerRow[] }>(`${c.url}/api/peers`);
-    expect(peers.filter((peer) => peer.state === 'open').map((peer) => peer.nodeId).sort()).toEqual(['node-a', 'node-b']);
+    expect(
+      peers
+        .filter((peer) => peer.state === 'open')
+        .map((peer) => peer.nodeId)
+        .sort(),
+    ).toEqual(['node-a', 'node-b']);
     const received = peers.reduce((sum, peer) => sum + peer.deltasReceived, 0);
     expect(received).toBeGreaterThanOrEqual(total - heldByC);
     expect(received).toBeLessThanOrEqual(2 * (total - heldByC));

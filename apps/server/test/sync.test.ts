@@ -1,5 +1,6 @@
 import { join } from 'node:path';
 import { createClient, getRhizomeError } from '@rhizome/client';
+import { createMemoryStore } from '@rhizome/storage';
 import { describe, expect, it } from 'vitest';
 import { WebSocket } from 'ws';
 import { startServer } from '../src/server.ts';
@@ -49,6 +50,31 @@ describe('the sync endpoint of a server', () => {
     expect(JSON.parse(elsewhere.body)).toMatchObject({ error: { code: 'ROUTE_NOT_FOUND' } });
     const peer = await upgradeStatus(syncUrl(a), { authorization: `Bearer ${TOKENS.peer}` });
     expect(peer.status).toBe(101);
+  });
+
+  it('negotiates permessage-deflate on /sync unless RHIZOME_SYNC_COMPRESSION is off', async () => {
+    const extensionsOf = (url: string) =>
+      new Promise<string>((resolve, reject) => {
+        const socket = new WebSocket(url, {
+          headers: { authorization: `Bearer ${TOKENS.peer}` },
+          perMessageDeflate: true,
+        });
+        socket.once('open', () => {
+          resolve(socket.extensions);
+          socket.terminate();
+        });
+        socket.once('error', reject);
+      });
+    expect(await extensionsOf(syncUrl(fixture.a()))).toContain('permessage-deflate');
+    const plain = await startServer(
+      testConfig({ RHIZOME_NODE_ID: 'node-plain', RHIZOME_SYNC_COMPRESSION: 'off' }),
+      { logger: silentLogger, store: createMemoryStore() },
+    );
+    try {
+      expect(await extensionsOf(syncUrl(plain))).toBe('');
+    } finally {
+      await plain.close();
+    }
   });
 
   it('checks the peers API: scopes, validation, duplicates', async () => {

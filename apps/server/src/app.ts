@@ -3,6 +3,7 @@ import {
   ApiErrorCode,
   createApiError,
   createContext,
+  hasScope,
   toErrorResponse,
   type PeerService,
   type RhizomeNode,
@@ -21,6 +22,7 @@ import type { ServerEnv } from './rest/env.ts';
 import { createPeerRoutes } from './rest/peers-routes.ts';
 import { createSchemaRoutes } from './rest/schemas-routes.ts';
 import type { Authenticator } from './tokens.ts';
+import { assertSubscriptionAllowed } from './trpc-guards.ts';
 
 export interface AppOptions {
   readonly node: RhizomeNode;
@@ -31,6 +33,8 @@ export interface AppOptions {
   readonly metrics: Metrics;
   /** Largest request body in bytes. */
   readonly bodyLimit: number;
+  /** Keep stack traces in tRPC error bodies (RHIZOME_DEBUG_ERRORS=on); never in production. */
+  readonly debugErrors?: boolean;
   /** False while starting or draining: /readyz answers 503. */
   readonly isReady?: () => boolean;
 }
@@ -99,7 +103,17 @@ export function createApp(options: AppOptions): Hono<ServerEnv> {
     await next();
   };
   app.use('/api/*', limit, authenticate);
-  app.use('/trpc/*', limit, authenticate);
+  app.use('/trpc/*', limit, authenticate, async (c, next) => {
+    if (c.req.method === 'GET') {
+      const procedurePath = c.req.path.slice('/trpc/'.length);
+      try {
+        assertSubscriptionAllowed(procedurePath, c.var.principal, (p) => hasScope(p, 'read'));
+      } catch (error) {
+        return sendError(c, error);
+      }
+    }
+    await next();
+  });
 
   app.use(
     '/trpc/*',
@@ -111,6 +125,7 @@ export function createApp(options: AppOptions): Hono<ServerEnv> {
           node,
           principal: (c as Context<ServerEnv>).var.principal,
           ...(options.peers === undefined ? {} : { peers: options.peers }),
+          debugErrors: options.debugErrors === true,
         }),
       }),
       onError: ({ error, path }) => {

@@ -19,6 +19,8 @@ export interface ServerConfig {
   readonly bodyLimit: number;
   readonly logLevel: (typeof LOG_LEVELS)[number];
   readonly shutdownTimeoutMs: number;
+  /** RHIZOME_DEBUG_ERRORS: stack traces in tRPC error bodies (off unless asked for). */
+  readonly debugErrors: boolean;
   /**
    * Plugin packages to load at start (RHIZOME_PLUGINS / `--plugin`): package names, or paths of
    * plugin modules (relative ones as given; `loadPlugins` resolves them against `cwd`).
@@ -133,9 +135,8 @@ const envSchema = z.object({
     .optional(),
   RHIZOME_SYNC_SECRET: z.string().min(16, 'must be at least 16 characters').optional(),
   RHIZOME_ADVERTISE: addressList().optional(),
-  RHIZOME_SYNC_COMPRESSION: z
-    .enum(['on', 'off'], { error: 'must be on or off' })
-    .default('on'),
+  RHIZOME_DEBUG_ERRORS: z.enum(['on', 'off'], { error: 'must be on or off' }).default('off'),
+  RHIZOME_SYNC_COMPRESSION: z.enum(['on', 'off'], { error: 'must be on or off' }).default('on'),
 });
 
 export interface LoadConfigOptions {
@@ -194,6 +195,7 @@ export function loadConfig(
     bodyLimit: values.RHIZOME_BODY_LIMIT,
     logLevel: values.LOG_LEVEL,
     shutdownTimeoutMs: values.RHIZOME_SHUTDOWN_TIMEOUT_MS,
+    debugErrors: values.RHIZOME_DEBUG_ERRORS === 'on',
     plugins: values.RHIZOME_PLUGINS ?? [],
     cwd,
     sync: {
@@ -298,6 +300,12 @@ export const CONFIG_FLAGS: readonly ConfigFlag[] = [
     value: '<ws://host:port/sync>',
     multiple: true,
     help: "this node's sync address, told to peers (repeatable)",
+  },
+  {
+    flag: 'debug-errors',
+    variable: 'RHIZOME_DEBUG_ERRORS',
+    value: '<on|off>',
+    help: 'stack traces in tRPC error bodies, for debugging only (default off)',
   },
   {
     flag: 'sync-compression',

@@ -116,6 +116,7 @@ export async function startServer(
     logger,
     metrics,
     bodyLimit: config.bodyLimit,
+    debugErrors: config.debugErrors,
     isReady: () => !draining,
   });
 

@@ -10,6 +10,10 @@ export const ApiErrorCode = {
   CreatorMismatch: 'CREATOR_MISMATCH',
   /** The request itself is malformed (bad JSON, bad parameter). */
   InvalidRequest: 'INVALID_REQUEST',
+  /** The route exists but not for this HTTP method (a tRPC mutation sent as GET). */
+  MethodNotAllowed: 'METHOD_NOT_ALLOWED',
+  /** The body is not `application/json`. */
+  UnsupportedMediaType: 'UNSUPPORTED_MEDIA_TYPE',
   /** The request body is over the configured limit. */
   PayloadTooLarge: 'PAYLOAD_TOO_LARGE',
   DeltaNotFound: 'DELTA_NOT_FOUND',

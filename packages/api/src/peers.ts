@@ -61,9 +61,14 @@ export const peerAddressSchema = z
       ctx.addIssue({ code: 'custom', message: `"${value}" is not a URL` });
       return z.NEVER;
     }
-    const protocol = { 'http:': 'ws:', 'https:': 'wss:', 'ws:': 'ws:', 'wss:': 'wss:' }[url.protocol];
+    const protocol = { 'http:': 'ws:', 'https:': 'wss:', 'ws:': 'ws:', 'wss:': 'wss:' }[
+      url.protocol
+    ];
     if (protocol === undefined) {
-      ctx.addIssue({ code: 'custom', message: `must be a ws://, wss://, http:// or https:// URL (got ${url.protocol})` });
+      ctx.addIssue({
+        code: 'custom',
+        message: `must be a ws://, wss://, http:// or https:// URL (got ${url.protocol})`,
+      });
       return z.NEVER;
     }
     url.protocol = protocol;

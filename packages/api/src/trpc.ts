@@ -12,17 +12,25 @@ export interface ApiContext {
   readonly principal: Principal | null;
   /** Absent when the node runs without sync. */
   readonly peers: PeerService | undefined;
+  /** Keep tRPC's `data.stack` in error bodies (server paths): only with an explicit debug setting. */
+  readonly debugErrors?: boolean;
 }
 
 export interface CreateContextOptions {
   readonly node: RhizomeNode;
   readonly principal: Principal | null;
   readonly peers?: PeerService;
+  readonly debugErrors?: boolean;
 }
 
 /** The tRPC context: the node service and who is calling. Transports authenticate, then call this. */
 export function createContext(options: CreateContextOptions): ApiContext {
-  return { node: options.node, principal: options.principal, peers: options.peers };
+  return {
+    node: options.node,
+    principal: options.principal,
+    peers: options.peers,
+    debugErrors: options.debugErrors === true,
+  };
 }
 
 /** A Rhizome error as a tRPC error with the matching code; the original stays the `cause`. */
@@ -39,11 +47,14 @@ function stableCodeOf(error: TRPCError): string {
   if (error.code === 'BAD_REQUEST' || error.code === 'PARSE_ERROR')
     return ApiErrorCode.InvalidRequest;
   if (error.code === 'NOT_FOUND') return ApiErrorCode.RouteNotFound;
+  if (error.code === 'METHOD_NOT_SUPPORTED') return ApiErrorCode.MethodNotAllowed;
+  if (error.code === 'UNSUPPORTED_MEDIA_TYPE') return ApiErrorCode.UnsupportedMediaType;
+  if (error.code === 'PAYLOAD_TOO_LARGE') return ApiErrorCode.PayloadTooLarge;
   return ApiErrorCode.Internal;
 }
 
 const t = initTRPC.context<ApiContext>().create({
-  errorFormatter({ shape, error }) {
+  errorFormatter({ shape, error, ctx }) {
     const cause = error.cause;
     // Same details as the REST body (including the JSON path of a validation error).
     const details = isRhizomeError(cause)
@@ -51,7 +62,16 @@ const t = initTRPC.context<ApiContext>().create({
       : error.code === 'BAD_REQUEST'
         ? ((cause as { issues?: unknown } | undefined)?.issues ?? null)
         : null;
-    return { ...shape, data: { ...shape.data, rhizome: { code: stableCodeOf(error), details } } };
+    // tRPC adds a stack (with absolute server paths) outside production; it stays out of bodies.
+    const { stack, ...data } = shape.data;
+    return {
+      ...shape,
+      data: {
+        ...data,
+        ...(ctx?.debugErrors === true && stack !== undefined ? { stack } : {}),
+        rhizome: { code: stableCodeOf(error), details },
+      },
+    };
   },
   sse: {
     // Keeps proxies from closing an idle subscription and lets the client notice a dead server.

@@ -10,7 +10,7 @@ import {
   type Delta,
 } from '@rhizome/core';
 import { ApiErrorCode, createApiError } from '../errors.ts';
-import type { Principal } from '../principal.ts';
+import { hasScope, type Principal } from '../principal.ts';
 
 export interface CompleteDeltaOptions {
   readonly principal: Principal;
@@ -21,7 +21,7 @@ export interface CompleteDeltaOptions {
 /**
  * Turns what a client sent into a valid delta. `timeCreated` and `host` are filled in when left
  * out and `id` is computed when left out; `creator` defaults to the caller's and, unless the node
- * runs open, must be the caller's. Errors carry the batch index in `path` when `index` is given.
+ * runs open or the caller is an admin, must be the caller's. Errors carry the batch index in `path` when `index` is given.
  */
 export function completeDelta(
   input: unknown,
@@ -37,7 +37,13 @@ export function completeDelta(
   }
   const { principal } = options;
   const given = input as Record<string, unknown>;
-  if (given.creator !== undefined && given.creator !== principal.creator && !principal.open) {
+  // An admin writes as anyone: restoring a backup keeps each delta's original creator.
+  if (
+    given.creator !== undefined &&
+    given.creator !== principal.creator &&
+    !principal.open &&
+    !hasScope(principal, 'admin')
+  ) {
     throw createApiError(
       ApiErrorCode.CreatorMismatch,
       `this token writes as "${principal.creator}" and cannot write as ${JSON.stringify(given.creator)}`,

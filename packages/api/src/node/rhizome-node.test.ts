@@ -45,8 +45,11 @@ describe('createRhizomeNode', () => {
     node = await createRhizomeNode({ store: createMemoryStore(), nodeId: 'n' });
     await node.putProperties('ada', { n: 0 }, open);
     const controller = new AbortController();
-    const watchers = Array.from({ length: 50 }, () => node!.watchEntity('ada', {}, controller.signal));
-    for (const watcher of watchers) expect((await watcher.next()).value).toEqual({ id: 'ada', n: 0 });
+    const watchers = Array.from({ length: 50 }, () =>
+      node!.watchEntity('ada', {}, controller.signal),
+    );
+    for (const watcher of watchers)
+      expect((await watcher.next()).value).toEqual({ id: 'ada', n: 0 });
     const pending = watchers.map((watcher) => watcher.next());
     const order: string[] = [];
     void pending[0]!.then(() => order.push('watcher'));
@@ -142,8 +145,12 @@ describe('group commit', () => {
     const results = await Promise.all(grouped);
     expect(appends).toEqual([1, 6]); // everything issued in one tick went as one append
     expect(results[0]).toEqual([{ id: expect.any(String), status: 'stored' }]);
-    expect(results[4]).toEqual([{ id: (results[0] as { id: string }[])[0]!.id, status: 'duplicate' }]);
-    expect(results.slice(1, 4).every((r) => (r as { status: string }).status === 'stored')).toBe(true);
+    expect(results[4]).toEqual([
+      { id: (results[0] as { id: string }[])[0]!.id, status: 'duplicate' },
+    ]);
+    expect(results.slice(1, 4).every((r) => (r as { status: string }).status === 'stored')).toBe(
+      true,
+    );
     expect(node.view('e3')).toEqual({ id: 'e3', n: 3 });
     expect(node.stats()).toMatchObject({ deltasStored: 6, deltasDuplicate: 1, writeBatches: 2 });
   });
@@ -153,7 +160,10 @@ describe('group commit', () => {
     node = await createRhizomeNode({ store, nodeId: 'n' });
     expect((await node.putProperties('first', { n: 1 }, open)).status).toBe('stored');
     failOnce();
-    const doomed = [node.putProperties('a', { n: 1 }, open), node.putProperties('b', { n: 2 }, open)];
+    const doomed = [
+      node.putProperties('a', { n: 1 }, open),
+      node.putProperties('b', { n: 2 }, open),
+    ];
     for (const write of doomed) await expect(write).rejects.toThrow('disk full');
     expect(appends).toEqual([1, 2]);
     expect(() => node!.view('a')).toThrow('no visible delta');

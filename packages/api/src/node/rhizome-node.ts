@@ -1,7 +1,6 @@
 import {
   createClock,
   createDeltaBuilder,
-  isReference,
   Vocabulary,
   type Clock,
   type Delta,
@@ -20,15 +19,11 @@ import {
   type Where,
 } from '@rhizome/views';
 import { ApiErrorCode, createApiError } from '../errors.ts';
-import { hasScope, type Principal } from '../principal.ts';
+import type { Principal } from '../principal.ts';
+import { authorizeWrites } from './authorize-writes.ts';
 import { createAsyncQueue, type AsyncQueue } from './async-queue.ts';
 import { completeDelta } from './complete-delta.ts';
-import {
-  createSchemaRegistry,
-  SCHEMA_ENTITY_PREFIX,
-  SCHEMA_PROPERTY,
-  schemaEntityId,
-} from './schema-registry.ts';
+import { createSchemaRegistry, SCHEMA_PROPERTY, schemaEntityId } from './schema-registry.ts';
 
 export type WriteStatus = 'stored' | 'duplicate';
 
@@ -262,21 +257,25 @@ export async function createRhizomeNode(options: CreateNodeOptions): Promise<Rhi
     if (!accepting) throw createApiError(ApiErrorCode.NodeUnavailable, 'the node is shutting down');
   };
 
-  const assertMayWriteReserved = (deltas: readonly Delta[], principal: Principal): void => {
-    if (hasScope(principal, 'admin')) return;
-    for (const delta of deltas) {
-      for (const pointer of delta.pointers) {
-        if (isReference(pointer.target) && pointer.target.id.startsWith(SCHEMA_ENTITY_PREFIX)) {
-          throw createApiError(
-            ApiErrorCode.Forbidden,
-            `entities "${SCHEMA_ENTITY_PREFIX}*" hold schemas; writing them needs the "admin" scope`,
-            {
-              details: { required: 'admin', entity: pointer.target.id },
-            },
-          );
-        }
-      }
+  // Every caller's write passes here: the policy holds whatever route the deltas came by. Most
+  // writes are decided at once; a negation of a stored delta waits for its creator from storage,
+  // and the node may have begun closing meanwhile.
+  const lookupDeltas = async (ids: readonly string[]): Promise<Delta[]> => {
+    const found: Delta[] = [];
+    for (let i = 0; i < ids.length; i += StorageLimits.maxIdsPerCall)
+      found.push(...(await store.get(ids.slice(i, i + StorageLimits.maxIdsPerCall))));
+    return found;
+  };
+  const authorizedCommit = async (
+    deltas: readonly Delta[],
+    principal: Principal,
+  ): Promise<WriteResult[]> => {
+    const pending = authorizeWrites(deltas, principal, lookupDeltas);
+    if (pending !== undefined) {
+      await pending;
+      assertAccepting();
     }
+    return commit(deltas);
   };
 
   const takeGroup = (): PendingWrite[] => {
@@ -420,8 +419,7 @@ export async function createRhizomeNode(options: CreateNodeOptions): Promise<Rhi
       const deltas = inputs.map((input, i) =>
         completeDelta(input, batch ? i : undefined, { principal, host: nodeId, clock }),
       );
-      assertMayWriteReserved(deltas, principal);
-      return commit(deltas);
+      return authorizedCommit(deltas, principal);
     },
     clock,
     async replicate(deltas) {
@@ -434,27 +432,14 @@ export async function createRhizomeNode(options: CreateNodeOptions): Promise<Rhi
     async putProperties(entityId, properties, principal) {
       assertAccepting();
       const delta = builderFor(principal).set(entityId, properties).build();
-      assertMayWriteReserved([delta], principal);
-      const [result] = await commit([delta]);
+      const [result] = await authorizedCommit([delta], principal);
       return result!;
     },
     async negate(deltaId, principal) {
       assertAccepting();
-      const target = node.getDelta(deltaId);
-      if (
-        target.creator !== principal.creator &&
-        !hasScope(principal, 'admin') &&
-        !principal.open
-      ) {
-        throw createApiError(
-          ApiErrorCode.Forbidden,
-          `negating a delta by "${target.creator}" needs the "admin" scope`,
-          {
-            details: { required: 'admin', creator: target.creator },
-          },
-        );
-      }
-      const [result] = await commit([builderFor(principal).negate(deltaId).build()]);
+      node.getDelta(deltaId); // DELTA_NOT_FOUND first: negating nothing is the caller's mistake
+      const negation = builderFor(principal).negate(deltaId).build();
+      const [result] = await authorizedCommit([negation], principal);
       return result!;
     },
     getDelta(id) {
@@ -559,8 +544,7 @@ export async function createRhizomeNode(options: CreateNodeOptions): Promise<Rhi
       const delta = builderFor(principal)
         .set(schemaEntityId(name), { [SCHEMA_PROPERTY]: JSON.stringify(serialized) })
         .build();
-      assertMayWriteReserved([delta], principal);
-      const [result] = await commit([delta]);
+      const [result] = await authorizedCommit([delta], principal);
       return { id: result!.id, schema: serialized };
     },
     getSchema(name) {

@@ -21,6 +21,7 @@ import { createEntityRoutes } from './rest/entities-routes.ts';
 import type { ServerEnv } from './rest/env.ts';
 import { createPeerRoutes } from './rest/peers-routes.ts';
 import { createSchemaRoutes } from './rest/schemas-routes.ts';
+import { createRequestGuards, requireJsonBody } from './request-guards.ts';
 import type { Authenticator } from './tokens.ts';
 import { assertSubscriptionAllowed } from './trpc-guards.ts';
 
@@ -33,6 +34,8 @@ export interface AppOptions {
   readonly metrics: Metrics;
   /** Largest request body in bytes. */
   readonly bodyLimit: number;
+  /** Web origins allowed to call the node from a browser (RHIZOME_CORS_ORIGINS). */
+  readonly corsOrigins?: readonly string[];
   /** Keep stack traces in tRPC error bodies (RHIZOME_DEBUG_ERRORS=on); never in production. */
   readonly debugErrors?: boolean;
   /** False while starting or draining: /readyz answers 503. */
@@ -69,6 +72,13 @@ export function createApp(options: AppOptions): Hono<ServerEnv> {
     else logger.info(fields, 'request');
   });
 
+  for (const guard of createRequestGuards({
+    open: authenticator.open,
+    corsOrigins: options.corsOrigins ?? [],
+    refuse: sendError,
+  }))
+    app.use(guard);
+
   app.get('/healthz', (c) => c.json({ status: 'ok', nodeId: node.nodeId }));
   app.get('/readyz', async (c) => {
     if (!node.accepting || options.isReady?.() === false) {
@@ -102,7 +112,7 @@ export function createApp(options: AppOptions): Hono<ServerEnv> {
     c.set('principal', result.principal);
     await next();
   };
-  app.use('/api/*', limit, authenticate);
+  app.use('/api/*', requireJsonBody(sendError), limit, authenticate);
   app.use('/trpc/*', limit, authenticate, async (c, next) => {
     if (c.req.method === 'GET') {
       const procedurePath = c.req.path.slice('/trpc/'.length);

@@ -19,6 +19,8 @@ export interface ServerConfig {
   readonly bodyLimit: number;
   readonly logLevel: (typeof LOG_LEVELS)[number];
   readonly shutdownTimeoutMs: number;
+  /** RHIZOME_CORS_ORIGINS: web origins that may call the node from a browser, CORS included. */
+  readonly corsOrigins: readonly string[];
   /** RHIZOME_DEBUG_ERRORS: stack traces in tRPC error bodies (off unless asked for). */
   readonly debugErrors: boolean;
   /**
@@ -71,6 +73,33 @@ function addressList() {
       }
     }
     return addresses;
+  });
+}
+
+/** Comma-separated web origins (`https://app.example.org`), each normalised to its origin. */
+function originList() {
+  return z.string().transform((text, ctx) => {
+    const origins: string[] = [];
+    for (const [i, raw] of text.split(',').entries()) {
+      const item = raw.trim();
+      let url: URL | undefined;
+      try {
+        url = new URL(item);
+      } catch {
+        url = undefined;
+      }
+      if (
+        url === undefined ||
+        !['http:', 'https:'].includes(url.protocol) ||
+        url.origin !== item.replace(/\/$/, '')
+      ) {
+        ctx.addIssue({
+          code: 'custom',
+          message: `entry ${i + 1} (${JSON.stringify(item)}) must be an origin such as https://app.example.org`,
+        });
+      } else if (!origins.includes(url.origin)) origins.push(url.origin);
+    }
+    return origins;
   });
 }
 
@@ -135,6 +164,7 @@ const envSchema = z.object({
     .optional(),
   RHIZOME_SYNC_SECRET: z.string().min(16, 'must be at least 16 characters').optional(),
   RHIZOME_ADVERTISE: addressList().optional(),
+  RHIZOME_CORS_ORIGINS: originList().optional(),
   RHIZOME_DEBUG_ERRORS: z.enum(['on', 'off'], { error: 'must be on or off' }).default('off'),
   RHIZOME_SYNC_COMPRESSION: z.enum(['on', 'off'], { error: 'must be on or off' }).default('on'),
 });
@@ -196,6 +226,7 @@ export function loadConfig(
     logLevel: values.LOG_LEVEL,
     shutdownTimeoutMs: values.RHIZOME_SHUTDOWN_TIMEOUT_MS,
     debugErrors: values.RHIZOME_DEBUG_ERRORS === 'on',
+    corsOrigins: values.RHIZOME_CORS_ORIGINS ?? [],
     plugins: values.RHIZOME_PLUGINS ?? [],
     cwd,
     sync: {
@@ -300,6 +331,13 @@ export const CONFIG_FLAGS: readonly ConfigFlag[] = [
     value: '<ws://host:port/sync>',
     multiple: true,
     help: "this node's sync address, told to peers (repeatable)",
+  },
+  {
+    flag: 'cors-origin',
+    variable: 'RHIZOME_CORS_ORIGINS',
+    value: '<origin>',
+    multiple: true,
+    help: 'a web origin allowed to call the node from a browser (repeatable)',
   },
   {
     flag: 'debug-errors',

@@ -117,6 +117,7 @@ export async function startServer(
     metrics,
     bodyLimit: config.bodyLimit,
     debugErrors: config.debugErrors,
+    corsOrigins: config.corsOrigins,
     isReady: () => !draining,
   });
 

@@ -18,6 +18,7 @@ import {
 } from '@rhizome/sync';
 import { createSyncSocketServer, dialSyncSocket } from '@rhizome/sync/ws';
 import type { Logger } from 'pino';
+import { isLoopbackHost } from './request-guards.ts';
 import type { Authenticator } from './tokens.ts';
 
 /** The path of the sync WebSocket endpoint. */
@@ -232,6 +233,29 @@ export async function startSync(options: StartSyncOptions): Promise<SyncService>
           503,
           'Service Unavailable',
           errorBody(ApiErrorCode.NodeUnavailable, 'the node is shutting down'),
+        );
+        return;
+      }
+      // Peers are nodes, never web pages: a browser always sends Origin on a WebSocket handshake,
+      // and a page may open one to any address. An open node also answers to loopback names only.
+      if (request.headers.origin !== undefined) {
+        refuseUpgrade(
+          socket,
+          403,
+          'Forbidden',
+          errorBody(ApiErrorCode.OriginNotAllowed, 'sync links are not taken from web pages'),
+        );
+        return;
+      }
+      if (authenticator.open && !isLoopbackHost(request.headers.host)) {
+        refuseUpgrade(
+          socket,
+          403,
+          'Forbidden',
+          errorBody(
+            ApiErrorCode.HostNotAllowed,
+            'this node runs open and answers only to loopback',
+          ),
         );
         return;
       }

@@ -32,6 +32,8 @@ const HTTP_STATUS_BY_CODE: Readonly<Record<string, number>> = {
   [ApiErrorCode.Unauthenticated]: 401,
   [ApiErrorCode.Forbidden]: 403,
   [ApiErrorCode.CreatorMismatch]: 403,
+  [ApiErrorCode.HostNotAllowed]: 403,
+  [ApiErrorCode.OriginNotAllowed]: 403,
   [ApiErrorCode.InvalidRequest]: 400,
   [ApiErrorCode.MethodNotAllowed]: 405,
   [ApiErrorCode.UnsupportedMediaType]: 415,

@@ -6,6 +6,10 @@ export const ApiErrorCode = {
   Unauthenticated: 'UNAUTHENTICATED',
   /** The credentials lack the scope the operation needs. */
   Forbidden: 'FORBIDDEN',
+  /** An open node was addressed by a host name that is not loopback (DNS rebinding). */
+  HostNotAllowed: 'HOST_NOT_ALLOWED',
+  /** A state-changing request from a web origin not listed in RHIZOME_CORS_ORIGINS. */
+  OriginNotAllowed: 'ORIGIN_NOT_ALLOWED',
   /** A token tried to write as a creator other than its own. */
   CreatorMismatch: 'CREATOR_MISMATCH',
   /** The request itself is malformed (bad JSON, bad parameter). */

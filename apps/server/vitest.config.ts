@@ -1,3 +1,3 @@
 import { createProject } from '@rhizome/vitest-config';
 
-export default createProject('server');
+export default createProject('server', { globalSetup: ['./test/global-setup.ts'] });

@@ -1,15 +1,14 @@
 import { createClient } from '@rhizome/client';
 import postgres from 'postgres';
-import { afterAll, describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, inject, it } from 'vitest';
 import { startServer } from '../src/server.ts';
 import { silentLogger, testConfig, TOKENS } from './helpers.ts';
 
-// Fails (never skips) when PostgreSQL is down, like the storage-postgres suite.
-const DATABASE_URL =
-  process.env.RHIZOME_TEST_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
+// The run's PostgreSQL (test/global-setup.ts), or null: the suite is then skipped.
+const DATABASE_URL = inject('postgres') ?? '';
 const schema = `server_test_${process.pid}_${Date.now()}`;
 
-describe('on real PostgreSQL', () => {
+describe.skipIf(DATABASE_URL === '')('on real PostgreSQL', () => {
   afterAll(async () => {
     const sql = postgres(DATABASE_URL, { max: 1, onnotice: () => {} });
     await sql.unsafe(`DROP SCHEMA IF EXISTS "${schema}" CASCADE`);

@@ -1,10 +1,11 @@
 import type { StoredDelta } from '@rhizome/storage';
 import { createSmallDeltas } from '@rhizome/testkit';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, expect, it } from 'vitest';
 import { openPostgresStore } from '../src/index.ts';
 import {
   TEST_DATABASE_URL,
   assertTestDatabaseReachable,
+  describeWithPostgres,
   createTestSchemaName,
   dropSchemas,
 } from './support/postgres.ts';
@@ -12,7 +13,7 @@ import {
 // Two writers on one database, and a reader following the changes feed while they write. Without
 // the append lock, a batch that took its sequence numbers first but committed last would be
 // stepped over by the reader's cursor and never delivered.
-describe('changes feed under concurrent writers (PostgreSQL)', () => {
+describeWithPostgres('changes feed under concurrent writers (PostgreSQL)', () => {
   const schemas: string[] = [];
   beforeAll(assertTestDatabaseReachable);
   afterAll(() => dropSchemas(schemas));

@@ -6,7 +6,7 @@ import { createSmallDeltas, startDelta } from '@rhizome/testkit';
 import { drizzle } from 'drizzle-orm/postgres-js';
 import { migrate } from 'drizzle-orm/postgres-js/migrator';
 import postgres from 'postgres';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, expect, it } from 'vitest';
 import {
   MIGRATIONS_FOLDER,
   MIGRATIONS_TABLE,
@@ -18,6 +18,8 @@ import { loadPgliteTemplate } from './support/pglite.ts';
 import {
   TEST_DATABASE_URL,
   assertTestDatabaseReachable,
+  describeBackends,
+  describeWithPostgres,
   createTestSchemaName,
   dropSchemas,
 } from './support/postgres.ts';
@@ -56,7 +58,7 @@ const backends: [string, () => Promise<DeltaStore>][] = [
   ['PostgreSQL', () => openServerStore()],
 ];
 
-describe.each(backends)('names made of COPY text-format specials (%s)', (_name, open) => {
+describeBackends(backends, 'names made of COPY text-format specials (%s)', (_name, open) => {
   it('stores and finds them verbatim', async () => {
     const store = await open();
     try {
@@ -82,7 +84,8 @@ describe.each(backends)('names made of COPY text-format specials (%s)', (_name, 
   });
 });
 
-describe.each(backends)(
+describeBackends(
+  backends,
   'names made of COPY specials, in a batch of COPY size (%s)',
   (_name, open) => {
     it('stores and finds them verbatim', async () => {
@@ -120,7 +123,7 @@ describe.each(backends)(
   },
 );
 
-describe.each(backends)('large appends in flight together (%s)', (_name, open) => {
+describeBackends(backends, 'large appends in flight together (%s)', (_name, open) => {
   it('commit and report in call order', async () => {
     const store = await open();
     try {
@@ -141,7 +144,7 @@ describe.each(backends)('large appends in flight together (%s)', (_name, open) =
   });
 });
 
-describe.each(backends)('a large batch mixing stored and new deltas (%s)', (_name, open) => {
+describeBackends(backends, 'a large batch mixing stored and new deltas (%s)', (_name, open) => {
   it('stores only the new ones, in batch order, and counts them once', async () => {
     const store = await open();
     try {
@@ -165,7 +168,7 @@ describe.each(backends)('a large batch mixing stored and new deltas (%s)', (_nam
   });
 });
 
-describe.each(backends)('onAppend after a large batch (%s)', (_name, open) => {
+describeBackends(backends, 'onAppend after a large batch (%s)', (_name, open) => {
   it('reports the entries changes() reads back, seq and receivedAt included', async () => {
     const store = await open();
     try {
@@ -183,7 +186,7 @@ describe.each(backends)('onAppend after a large batch (%s)', (_name, open) => {
   });
 });
 
-describe('appends to one schema from several stores (PostgreSQL)', () => {
+describeWithPostgres('appends to one schema from several stores (PostgreSQL)', () => {
   it('stores each delta once, counts it once and numbers the feed in commit order', async () => {
     const schema = createTestSchemaName();
     const stores = [await openServerStore(schema), await openServerStore(schema)];
@@ -222,7 +225,7 @@ describe('appends to one schema from several stores (PostgreSQL)', () => {
   });
 });
 
-describe('migrating a store written before rhizome_totals (PostgreSQL)', () => {
+describeWithPostgres('migrating a store written before rhizome_totals (PostgreSQL)', () => {
   it('fills the entity list and the totals from the rows already there', async () => {
     const schema = createTestSchemaName();
     schemas.push(schema);

@@ -1,13 +1,14 @@
 import { StorageErrorCode, type DeltaStore } from '@rhizome/storage';
 import { createSmallDeltas, expectStorageError, startDelta } from '@rhizome/testkit';
 import postgres from 'postgres';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, expect, it } from 'vitest';
 import { openPostgresStore, quoteIdentifier } from '../src/index.ts';
 import { openPgliteStore, type PgliteTemplate } from '../src/pglite.ts';
 import { loadPgliteTemplate } from './support/pglite.ts';
 import {
   TEST_DATABASE_URL,
   assertTestDatabaseReachable,
+  describeWithPostgres,
   createTestSchemaName,
   dropSchemas,
 } from './support/postgres.ts';
@@ -35,7 +36,7 @@ async function expectNoHalfWrittenBatch(store: DeltaStore): Promise<void> {
   expect((await store.append([a, b])).inserted).toEqual([a!.id, b!.id]);
 }
 
-describe('database errors', () => {
+describeWithPostgres('database errors', () => {
   const schemas: string[] = [];
   let template: PgliteTemplate;
   beforeAll(async () => {

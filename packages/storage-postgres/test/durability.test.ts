@@ -5,13 +5,14 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { DeltaStore } from '@rhizome/storage';
 import { replayStore } from '@rhizome/storage';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, expect, it } from 'vitest';
 import { openPostgresStore } from '../src/index.ts';
 import { openPgliteStore } from '../src/pglite.ts';
 import { loadPgliteTemplate } from './support/pglite.ts';
 import {
   TEST_DATABASE_URL,
   assertTestDatabaseReachable,
+  describeWithPostgres,
   createTestSchemaName,
   dropSchemas,
 } from './support/postgres.ts';
@@ -66,7 +67,7 @@ async function checkSurvivors(store: DeltaStore, acked: readonly string[]): Prom
   expect((await store.counts()).deltas).toBe(stored.length);
 }
 
-describe('durability: every acknowledged delta survives kill -9', () => {
+describeWithPostgres('durability: every acknowledged delta survives kill -9', () => {
   const dirs: string[] = [];
   const schemas: string[] = [];
   beforeAll(assertTestDatabaseReachable);

@@ -1,9 +1,10 @@
 import type { DeltaStore } from '@rhizome/storage';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, expect, it } from 'vitest';
 import { openPostgresStore } from '../src/index.ts';
 import {
   TEST_DATABASE_URL,
   assertTestDatabaseReachable,
+  describeWithPostgres,
   createTestSchemaName,
   dropSchemas,
 } from './support/postgres.ts';
@@ -17,7 +18,7 @@ afterEach(async () => {
 });
 afterAll(() => dropSchemas(schemas));
 
-describe('feed id on a shared PostgreSQL schema', () => {
+describeWithPostgres('feed id on a shared PostgreSQL schema', () => {
   it('is one id for every store on the schema, even when they all create it at once', async () => {
     const schema = createTestSchemaName();
     schemas.push(schema);

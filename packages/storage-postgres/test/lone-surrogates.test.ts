@@ -1,12 +1,13 @@
 import { createDeltaBuilder } from '@rhizome/core';
 import type { DeltaStore } from '@rhizome/storage';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, expect, it } from 'vitest';
 import { openPostgresStore } from '../src/index.ts';
 import { openPgliteStore } from '../src/pglite.ts';
 import { loadPgliteTemplate } from './support/pglite.ts';
 import {
   TEST_DATABASE_URL,
   assertTestDatabaseReachable,
+  describeBackends,
   createTestSchemaName,
   dropSchemas,
 } from './support/postgres.ts';
@@ -34,7 +35,7 @@ const backends: [string, () => Promise<DeltaStore>][] = [
   ],
 ];
 
-describe.each(backends)('names with lone surrogates (%s)', (_name, open) => {
+describeBackends(backends, 'names with lone surrogates (%s)', (_name, open) => {
   it('stores the delta and finds it by entity and property', async () => {
     const store = await open();
     try {

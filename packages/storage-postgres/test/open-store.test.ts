@@ -2,16 +2,17 @@ import { mkdtemp, readdir, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createSmallDeltas } from '@rhizome/testkit';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, expect, it } from 'vitest';
 import { openDeltaStore, openPostgresStore } from '../src/index.ts';
 import {
   TEST_DATABASE_URL,
   assertTestDatabaseReachable,
+  describeWithPostgres,
   createTestSchemaName,
   dropSchemas,
 } from './support/postgres.ts';
 
-describe('openDeltaStore picks the backend from DATABASE_URL', () => {
+describeWithPostgres('openDeltaStore picks the backend from DATABASE_URL', () => {
   const schemas: string[] = [];
   let dataDir: string;
   beforeAll(async () => {

@@ -4,6 +4,7 @@ import { openPostgresStore } from '../src/index.ts';
 import {
   TEST_DATABASE_URL,
   assertTestDatabaseReachable,
+  describeWithPostgres,
   createTestSchemaName,
   dropSchemas,
 } from './support/postgres.ts';
@@ -15,9 +16,11 @@ const schemas: string[] = [];
 beforeAll(assertTestDatabaseReachable);
 afterAll(() => dropSchemas(schemas));
 
-describeDeltaStoreContract('PostgreSQL (postgres-js)', async () => {
-  const schema = createTestSchemaName();
-  schemas.push(schema);
-  const options = { url: TEST_DATABASE_URL, schema, max: 4 };
-  return { store: await openPostgresStore(options), reopen: () => openPostgresStore(options) };
+describeWithPostgres('on the PostgreSQL server', () => {
+  describeDeltaStoreContract('PostgreSQL (postgres-js)', async () => {
+    const schema = createTestSchemaName();
+    schemas.push(schema);
+    const options = { url: TEST_DATABASE_URL, schema, max: 4 };
+    return { store: await openPostgresStore(options), reopen: () => openPostgresStore(options) };
+  });
 });

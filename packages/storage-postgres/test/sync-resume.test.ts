@@ -11,13 +11,14 @@ import {
 } from '@rhizome/sync';
 import { dialSyncSocket, listenSyncSocket, type ListeningSyncSocket } from '@rhizome/sync/ws';
 import { createSmallDeltas } from '@rhizome/testkit';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, expect, it } from 'vitest';
 import { openPostgresStore } from '../src/index.ts';
 import { openPgliteStore, type PgliteTemplate } from '../src/pglite.ts';
 import { loadPgliteTemplate } from './support/pglite.ts';
 import {
   TEST_DATABASE_URL,
   assertTestDatabaseReachable,
+  describeBackends,
   createTestSchemaName,
   dropSchemas,
 } from './support/postgres.ts';
@@ -106,90 +107,94 @@ async function listAll(store: DeltaStore): Promise<string[]> {
   return ids;
 }
 
-describe.each(Object.keys(backends))('sync between two nodes on %s', (backend) => {
-  const running: RunningNode[] = [];
-  let listening: ListeningSyncSocket | undefined;
-  afterEach(async () => {
-    await listening?.close();
-    listening = undefined;
-    for (const node of running.splice(0)) await node.close().catch(() => {});
-  });
-
-  it('resumes from the persisted cursor after a restart, pulling only the new deltas', async () => {
-    const openA = await backends[backend]!();
-    const openB = await backends[backend]!();
-    const all = createSmallDeltas(530, { entities: 60 });
-    const onlyA = all.slice(0, 250);
-    const shared = all.slice(250, 300);
-    const onlyB = all.slice(300, 450);
-    const later = all.slice(450);
-
-    const a = await startNode('a', openA);
-    running.push(a);
-    await a.store.append([...onlyA, ...shared]);
-    let b = await startNode('b', openB);
-    running.push(b);
-    await b.store.append([...onlyB, ...shared]);
-    b.appended.length = 0; // count only what sync brings
-    const feedB = await b.store.feedId();
-
-    listening = await listenSyncSocket({ node: a.node });
-    const url = `ws://127.0.0.1:${listening.port}`;
-    const first = await dialSyncSocket({ node: b.node, url });
-    const expected = sortedIds(all.slice(0, 450));
-    await waitFor(
-      async () =>
-        (await a.store.counts()).deltas === 450 && (await b.store.counts()).deltas === 450,
-      'the first convergence',
-    );
-    expect(await listAll(a.store)).toEqual(expected);
-    expect(await listAll(b.store)).toEqual(expected);
-    // The first meeting had no cursor: the nodes reconciled and exchanged only what differed.
-    expect(first.snapshot().stats).toMatchObject({ deltasReceived: 250, deltasStored: 250 });
-    expect(b.appended.map((e) => e.delta.id).sort()).toEqual(sortedIds(onlyA));
-    const headA = (await a.store.counts()).lastSeq;
-    await waitFor(
-      async () => (await b.store.getPeerCursor('a'))?.seq === headA,
-      "b's cursor into a's feed",
-    );
-    const cursor = await b.store.getPeerCursor('a');
-    expect(cursor).toMatchObject({ feedId: await a.store.feedId(), seq: headA });
-
-    // b goes down; a takes more writes meanwhile.
-    await waitFor(async () => a.node.peers().length === 1, 'a to see b');
-    running.splice(running.indexOf(b), 1);
-    await b.close();
-    await waitFor(
-      async () => a.node.sessions().every((s) => s.snapshot().state === 'closed'),
-      'a to see b go',
-    );
-    await a.store.append(later);
-
-    // b comes back from the same data: same feed, same cursor, and it pulls from there.
-    b = await startNode('b', openB);
-    running.push(b);
-    expect(await b.store.feedId()).toBe(feedB);
-    expect(await b.store.getPeerCursor('a')).toEqual(cursor);
-    const second = await dialSyncSocket({ node: b.node, url });
-    await waitFor(async () => (await b.store.counts()).deltas === 530, 'b to catch up');
-    expect(await listAll(b.store)).toEqual(sortedIds(all));
-
-    // Exactly the 80 new deltas arrived, once each, and no reconciliation ran on either side.
-    expect(b.appended.map((e) => e.delta.id).sort()).toEqual(sortedIds(later));
-    expect(second.snapshot().stats).toMatchObject({
-      deltasReceived: later.length,
-      deltasStored: later.length,
-      reconciliations: 0,
+describeBackends(
+  Object.keys(backends).map((name): [string] => [name]),
+  'sync between two nodes on %s',
+  (backend) => {
+    const running: RunningNode[] = [];
+    let listening: ListeningSyncSocket | undefined;
+    afterEach(async () => {
+      await listening?.close();
+      listening = undefined;
+      for (const node of running.splice(0)) await node.close().catch(() => {});
     });
-    // a stores nothing new. It may be offered its own 250 deltas once more: b forgot, with its
-    // restart, which peer they came from (origins live in memory), and a's cursor into b's feed
-    // may stop short of them when b went down.
-    const atA = a.node.sessions().find((s) => s.snapshot().state !== 'closed');
-    expect(atA?.snapshot().stats).toMatchObject({ deltasStored: 0, reconciliations: 0 });
-    expect(atA!.snapshot().stats.deltasReceived).toBeLessThanOrEqual(onlyA.length);
-    await waitFor(
-      async () => (await b.store.getPeerCursor('a'))?.seq === (await a.store.counts()).lastSeq,
-      "b's cursor to reach a's new head",
-    );
-  });
-});
+
+    it('resumes from the persisted cursor after a restart, pulling only the new deltas', async () => {
+      const openA = await backends[backend]!();
+      const openB = await backends[backend]!();
+      const all = createSmallDeltas(530, { entities: 60 });
+      const onlyA = all.slice(0, 250);
+      const shared = all.slice(250, 300);
+      const onlyB = all.slice(300, 450);
+      const later = all.slice(450);
+
+      const a = await startNode('a', openA);
+      running.push(a);
+      await a.store.append([...onlyA, ...shared]);
+      let b = await startNode('b', openB);
+      running.push(b);
+      await b.store.append([...onlyB, ...shared]);
+      b.appended.length = 0; // count only what sync brings
+      const feedB = await b.store.feedId();
+
+      listening = await listenSyncSocket({ node: a.node });
+      const url = `ws://127.0.0.1:${listening.port}`;
+      const first = await dialSyncSocket({ node: b.node, url });
+      const expected = sortedIds(all.slice(0, 450));
+      await waitFor(
+        async () =>
+          (await a.store.counts()).deltas === 450 && (await b.store.counts()).deltas === 450,
+        'the first convergence',
+      );
+      expect(await listAll(a.store)).toEqual(expected);
+      expect(await listAll(b.store)).toEqual(expected);
+      // The first meeting had no cursor: the nodes reconciled and exchanged only what differed.
+      expect(first.snapshot().stats).toMatchObject({ deltasReceived: 250, deltasStored: 250 });
+      expect(b.appended.map((e) => e.delta.id).sort()).toEqual(sortedIds(onlyA));
+      const headA = (await a.store.counts()).lastSeq;
+      await waitFor(
+        async () => (await b.store.getPeerCursor('a'))?.seq === headA,
+        "b's cursor into a's feed",
+      );
+      const cursor = await b.store.getPeerCursor('a');
+      expect(cursor).toMatchObject({ feedId: await a.store.feedId(), seq: headA });
+
+      // b goes down; a takes more writes meanwhile.
+      await waitFor(async () => a.node.peers().length === 1, 'a to see b');
+      running.splice(running.indexOf(b), 1);
+      await b.close();
+      await waitFor(
+        async () => a.node.sessions().every((s) => s.snapshot().state === 'closed'),
+        'a to see b go',
+      );
+      await a.store.append(later);
+
+      // b comes back from the same data: same feed, same cursor, and it pulls from there.
+      b = await startNode('b', openB);
+      running.push(b);
+      expect(await b.store.feedId()).toBe(feedB);
+      expect(await b.store.getPeerCursor('a')).toEqual(cursor);
+      const second = await dialSyncSocket({ node: b.node, url });
+      await waitFor(async () => (await b.store.counts()).deltas === 530, 'b to catch up');
+      expect(await listAll(b.store)).toEqual(sortedIds(all));
+
+      // Exactly the 80 new deltas arrived, once each, and no reconciliation ran on either side.
+      expect(b.appended.map((e) => e.delta.id).sort()).toEqual(sortedIds(later));
+      expect(second.snapshot().stats).toMatchObject({
+        deltasReceived: later.length,
+        deltasStored: later.length,
+        reconciliations: 0,
+      });
+      // a stores nothing new. It may be offered its own 250 deltas once more: b forgot, with its
+      // restart, which peer they came from (origins live in memory), and a's cursor into b's feed
+      // may stop short of them when b went down.
+      const atA = a.node.sessions().find((s) => s.snapshot().state !== 'closed');
+      expect(atA?.snapshot().stats).toMatchObject({ deltasStored: 0, reconciliations: 0 });
+      expect(atA!.snapshot().stats.deltasReceived).toBeLessThanOrEqual(onlyA.length);
+      await waitFor(
+        async () => (await b.store.getPeerCursor('a'))?.seq === (await a.store.counts()).lastSeq,
+        "b's cursor to reach a's new head",
+      );
+    });
+  },
+);

@@ -1,9 +1,35 @@
+import { testDatabaseUrl } from '@rhizome/vitest-config/requirements';
 import postgres from 'postgres';
+import { describe, inject } from 'vitest';
 import { quoteIdentifier } from '../../src/index.ts';
 
 /** The real server the tests use; CI starts it on 127.0.0.1:5432. */
-export const TEST_DATABASE_URL =
-  process.env.RHIZOME_TEST_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
+export const TEST_DATABASE_URL = testDatabaseUrl();
+
+/**
+ * Whether that server answered when the run began (test/support/global-setup.ts). Without one the
+ * PostgreSQL suites are skipped, and the run says what to install; with RHIZOME_REQUIRE_ALL_TESTS=1
+ * (CI) the run fails instead.
+ */
+export const postgresAvailable = inject('postgres') !== null;
+
+/** `describe` for a suite that needs the PostgreSQL server: skipped without one. */
+export const describeWithPostgres = describe.skipIf(!postgresAvailable);
+
+/**
+ * One suite per backend, as `describe.each` would make them, with the PostgreSQL ones skipped when
+ * there is no server (a backend is PostgreSQL when its name starts with "PostgreSQL").
+ */
+export function describeBackends<T extends readonly [string, ...unknown[]]>(
+  backends: readonly T[],
+  title: string,
+  suite: (...backend: T) => void,
+): void {
+  for (const backend of backends) {
+    const skip = backend[0].startsWith('PostgreSQL') && !postgresAvailable;
+    describe.skipIf(skip)(title.replace('%s', backend[0]), () => suite(...backend));
+  }
+}
 
 let counter = 0;
 
@@ -18,6 +44,7 @@ export function createTestSchemaName(): string {
  * skipped quietly.
  */
 export async function assertTestDatabaseReachable(): Promise<void> {
+  if (!postgresAvailable) return; // its suites are skipped; the run has said so
   const sql = postgres(TEST_DATABASE_URL, { max: 1, connect_timeout: 5, onnotice: () => {} });
   try {
     await sql`SELECT 1`;

@@ -121,6 +121,12 @@ export function createPostgresJsClient(options: PostgresJsClientOptions): SqlCli
   return {
     driver: 'postgres-js',
     query: base.query,
+    async listen(channel, onNotify, onListen) {
+      const meta = await sql.listen(channel, () => onNotify(), onListen);
+      return async () => {
+        await meta.unlisten();
+      };
+    },
     async transaction(work) {
       return (await sql.begin((tx) => work(wrap(tx, prepare)))) as Awaited<ReturnType<typeof work>>;
     },

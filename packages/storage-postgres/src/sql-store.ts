@@ -34,6 +34,7 @@ import {
   wellFormed,
 } from './copy-append.ts';
 import { toStorageError } from './database-error.ts';
+import { createFeedFollower } from './feed-follower.ts';
 import {
   DELTAS_TABLE as D,
   ENTITIES_TABLE as E,
@@ -142,10 +143,30 @@ VALUES ($1, greatest(now(), (SELECT max(added_at) + interval '1 microsecond' FRO
 ON CONFLICT (address) DO NOTHING
 RETURNING 1`;
 
+/** The NOTIFY channel of the schema's feed: channel names are at most 63 bytes, schemas too. */
+export const FEED_CHANNEL_SQL = `'rhizome_feed_' || left(md5(current_schema()), 16)`;
+
 export interface SqlStoreOptions {
   /** Close the client when the store closes (default true). */
   readonly ownsClient?: boolean;
+  /**
+   * Report other processes' appends to `onAppend` listeners too (PostgreSQL shared by several
+   * nodes): follow the feed from seq `after`, woken by `subscribe` (LISTEN) and a poll.
+   */
+  readonly follow?: {
+    readonly after: number;
+    readonly pollMs: number;
+    /** Starts waking the follower; resolves to the function that stops it. */
+    readonly subscribe: (wake: () => void) => Promise<() => Promise<void>>;
+    readonly onError?: (error: unknown) => void;
+  };
 }
+
+/**
+ * Wakes the other processes following this schema's feed (see feed-follower.ts). Inside the
+ * append's transaction: delivered at commit, dropped on rollback, and coalesced by PostgreSQL.
+ */
+export const NOTIFY_SQL = `SELECT pg_notify(${FEED_CHANNEL_SQL}, '')`;
 
 interface BodyRow {
   body: Delta;
@@ -168,6 +189,22 @@ export function createSqlDeltaStore(client: SqlClient, options: SqlStoreOptions 
   // Whether the last COPY append met stored deltas: then the next one asks before copying.
   let metDuplicates = false;
   let feedId: Promise<string> | undefined;
+  const follow = options.follow;
+  const follower =
+    follow === undefined
+      ? undefined
+      : createFeedFollower({
+          after: follow.after,
+          pollMs: follow.pollMs,
+          read: (after) => store.changes({ after }),
+          report: (entries) => listeners.notify(entries),
+          onError: follow.onError ?? (() => {}),
+        });
+  let stopWaking: Promise<() => Promise<void>> | undefined;
+  if (follow !== undefined && follower !== undefined) {
+    stopWaking = follow.subscribe(() => follower.wake());
+    stopWaking.catch((error: unknown) => follow.onError?.(error));
+  }
 
   const run = async <T>(action: string, work: () => Promise<T>): Promise<T> => {
     if (closed) throw new StorageError(StorageErrorCode.Closed, 'the store is closed');
@@ -191,7 +228,7 @@ export function createSqlDeltaStore(client: SqlClient, options: SqlStoreOptions 
     return rows.map((row) => freezeDelta(row.body));
   };
 
-  return {
+  const store: DeltaStore = {
     async append(input) {
       // Validation runs before the database is touched: a bad batch never costs a round trip.
       if (closed) throw new StorageError(StorageErrorCode.Closed, 'the store is closed');
@@ -223,7 +260,9 @@ export function createSqlDeltaStore(client: SqlClient, options: SqlStoreOptions 
             if (params !== undefined) {
               await tx.query(LOCK_SQL);
               markLocked();
-              return fromRows(batch.unique, await tx.query<InsertedRow>(APPEND_SQL, params));
+              const rows = await tx.query<InsertedRow>(APPEND_SQL, params);
+              if (follower !== undefined && rows.length > 0) await tx.query(NOTIFY_SQL);
+              return fromRows(batch.unique, rows);
             }
             if (tx.copyFrom === undefined) throw new Error('the driver cannot COPY');
             const result = await appendByCopy(
@@ -235,6 +274,7 @@ export function createSqlDeltaStore(client: SqlClient, options: SqlStoreOptions 
               knownEntities,
             );
             metDuplicates = result.sawDuplicates;
+            if (follower !== undefined && result.fresh.length > 0) await tx.query(NOTIFY_SQL);
             return fromCopy(batch.unique, result);
           });
         });
@@ -245,7 +285,12 @@ export function createSqlDeltaStore(client: SqlClient, options: SqlStoreOptions 
         if (copy !== undefined) knownEntities.addBatch(copy);
         // The previous append committed first: its entries go out first.
         await prior;
-        if (written.ids.length > 0 && listeners.size > 0) listeners.notify(written.entries());
+        if (written.ids.length > 0) {
+          if (follower === undefined) {
+            if (listeners.size > 0) listeners.notify(written.entries());
+          } else if (listeners.size > 0) await follower.reportOwn(written.entries());
+          else follower.advanceTo(written.lastSeq());
+        }
       } finally {
         markLocked();
         markFinished();
@@ -506,10 +551,13 @@ export function createSqlDeltaStore(client: SqlClient, options: SqlStoreOptions 
     async close() {
       if (closed) return;
       closed = true;
+      follower?.close();
+      await (await stopWaking?.catch(() => undefined))?.().catch(() => {});
       listeners.clear();
       if (options.ownsClient !== false) await client.close();
     },
   };
+  return store;
 }
 
 /**
@@ -531,6 +579,8 @@ interface Written {
   /** Whether `ids` is in batch order (the COPY append's is; RETURNING promises no order). */
   readonly inBatchOrder: boolean;
   entries(): StoredDelta[];
+  /** The highest seq the append handed out. */
+  lastSeq(): number;
 }
 
 /** What APPEND_SQL returned: onAppend's entries are the batch's new deltas in seq order. */
@@ -538,6 +588,7 @@ function fromRows(batch: readonly Delta[], rows: readonly InsertedRow[]): Writte
   return {
     ids: rows.map((row) => row.id),
     inBatchOrder: false,
+    lastSeq: () => rows.reduce((max, row) => Math.max(max, Number(row.seq)), 0),
     entries() {
       const byId = new Map(batch.map((delta) => [delta.id, delta]));
       return rows
@@ -559,6 +610,7 @@ function fromCopy(batch: readonly Delta[], result: CopyAppendResult): Written {
   return {
     ids: fresh.map((index) => batch[index]!.id),
     inBatchOrder: true,
+    lastSeq: () => firstSeq + fresh.length - 1,
     entries: () =>
       fresh.map((index, k): StoredDelta =>
         Object.freeze({ seq: firstSeq + k, receivedAt: receivedMs, delta: batch[index]! }),

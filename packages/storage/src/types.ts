@@ -164,10 +164,11 @@ export interface DeltaStore {
   /** Forgets a saved peer address; true when it was saved. */
   forgetPeer(address: string): Promise<boolean>;
   /**
-   * Subscribes to appends made through this store object (not other processes or other store
-   * objects on the same database). The listener runs after the append committed (so the entries
-   * are durable) and before that append's promise resolves, with exactly the newly stored
-   * entries in sequence order; an append that stored nothing (all duplicates, or rejected) does
+   * Subscribes to appends made through this store object, and, where a backend follows its
+   * database's feed (PostgreSQL, by default), to those other processes or store objects made on
+   * the same data. For an own append the listener runs after it committed (so the entries are
+   * durable) and before that append's promise resolves, with exactly the newly stored entries in
+   * sequence order; an append that stored nothing (all duplicates, or rejected) does
    * not call it. Successive calls follow sequence order with no gaps: no entry shows up later
    * with a lower `seq` than one already reported. A listener that throws does not fail the
    * append (it has committed) nor stop the other listeners: its error is rethrown on a later

@@ -222,6 +222,17 @@ function withId(entityId: string, view: unknown): EntityViewJson {
 export async function createRhizomeNode(options: CreateNodeOptions): Promise<RhizomeNode> {
   const { store, nodeId } = options;
   const views = createViewStore();
+  // What the store reports it appended, with seqs: this node's writes, and, on a database shared
+  // with other server processes (PostgreSQL), theirs too. Listened to before the replay, so that
+  // nothing appended meanwhile is missed (a delta both replayed and reported is ingested once).
+  const appended: StoredDelta[] = [];
+  // While this node stores a group (or replays), reports wait for it in `appended`.
+  let storing = true;
+  let deliverAppended: (changed?: boolean) => void = () => {};
+  const detachAppended = store.onAppend((entries) => {
+    for (const entry of entries) appended.push(entry);
+    if (!storing) deliverAppended();
+  });
   let newest = 0;
   await replayStore(store, (entries) => {
     for (const entry of entries)
@@ -236,12 +247,20 @@ export async function createRhizomeNode(options: CreateNodeOptions): Promise<Rhi
 
   const maxQuerySubscriptions = options.maxQuerySubscriptions ?? 100;
   const deltaListeners = new Set<AsyncQueue<StoredDelta>>();
-  // What the store reports it appended, with seqs; handed to the raw stream after views have it.
-  const appended: StoredDelta[] = [];
-  const detachAppended = store.onAppend((entries) => {
-    for (const entry of entries) appended.push(entry);
-  });
   const afterWriteListeners = new Set<() => void>();
+  // Appended entries reach views, then the raw stream, then query watchers. Entries another
+  // process appended are ingested here; this node's own were ingested by its write already.
+  deliverAppended = (changed = false) => {
+    const entries = appended.splice(0);
+    let added = 0;
+    if (entries.length > 0) {
+      added = views.ingestMany(entries.map((entry) => entry.delta));
+      for (const entry of entries) for (const queue of deltaListeners) queue.push(entry);
+    }
+    if (changed || added > 0) for (const listener of afterWriteListeners) listener();
+  };
+  storing = false;
+  deliverAppended(); // what was reported during the replay
   const openQueues = new Set<AsyncQueue<unknown>>();
   let accepting = true;
   let closing: Promise<void> | undefined;
@@ -291,6 +310,7 @@ export async function createRhizomeNode(options: CreateNodeOptions): Promise<Rhi
   };
 
   const storeGroup = async (group: readonly PendingWrite[]): Promise<void> => {
+    storing = true;
     try {
       const result = await store.append(group.flatMap((write) => write.deltas));
       const inserted = new Set(result.inserted);
@@ -308,12 +328,13 @@ export async function createRhizomeNode(options: CreateNodeOptions): Promise<Rhi
         }),
       );
       views.ingestMany(fresh);
-      const entries = appended.splice(0);
-      for (const entry of entries) for (const queue of deltaListeners) queue.push(entry);
-      if (fresh.length > 0) for (const listener of afterWriteListeners) listener();
+      storing = false;
+      deliverAppended(fresh.length > 0);
       stats.writeBatches++;
       group.forEach((write, i) => write.resolve(results[i]!));
     } catch (error) {
+      storing = false;
+      deliverAppended();
       for (const write of group) write.reject(error);
     }
   };

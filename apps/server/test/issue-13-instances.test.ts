@@ -1,4 +1,8 @@
 import { spawn, type ChildProcess } from 'node:child_process';
+import { once } from 'node:events';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import postgres from 'postgres';
 import { afterAll, describe, expect, inject, it } from 'vitest';
@@ -29,14 +33,13 @@ afterAll(async () => {
   await sql.end();
 });
 
-async function start(name: string): Promise<Instance> {
+async function start(name: string, storage?: Record<string, string>): Promise<Instance> {
   const child = spawn(process.execPath, ['--import', 'tsx', 'src/main.ts'], {
     cwd: appDir,
     env: {
       ...baseEnv,
       PORT: '0',
-      DATABASE_URL,
-      RHIZOME_DATABASE_SCHEMA: schema,
+      ...(storage ?? { DATABASE_URL, RHIZOME_DATABASE_SCHEMA: schema }),
       RHIZOME_NODE_ID: name,
       LOG_LEVEL: 'info',
     },
@@ -194,6 +197,32 @@ describe.skipIf(DATABASE_URL === '')('three server processes on one PostgreSQL s
         () => (resumed.some((event) => event.data.id === fresh) ? true : undefined),
         'a new write on inst-a to reach the restarted inst-c',
       );
+
+      // A node elsewhere (its own PGlite) linked to inst-b only gets inst-a's writes live.
+      const dir = await mkdtemp(join(tmpdir(), 'rhizome-instances-'));
+      let peer: Instance | undefined;
+      try {
+        peer = await start('elsewhere', {
+          RHIZOME_DATA_DIR: join(dir, 'pglite'),
+          RHIZOME_PEERS: `${b.url.replace('http://', 'ws://')}/sync`,
+        });
+        await eventually(
+          async () => ((await view(peer!, 'shared')) as { n?: number }).n === 2000 || undefined,
+          'the linked node to catch up',
+        );
+        const relayed = await put(a, 'relayed', 1);
+        await eventually(
+          async () =>
+            (await fetch(`${peer!.url}/api/deltas/${relayed}`)).status === 200 || undefined,
+          'a write on inst-a to reach a peer of inst-b',
+        );
+      } finally {
+        if (peer !== undefined) {
+          peer.child.kill('SIGKILL');
+          if (peer.child.exitCode === null) await once(peer.child, 'exit');
+        }
+        await rm(dir, { recursive: true, force: true });
+      }
     } finally {
       controller.abort();
       await Promise.allSettled(readers);

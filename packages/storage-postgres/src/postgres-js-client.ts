@@ -122,7 +122,7 @@ export function createPostgresJsClient(options: PostgresJsClientOptions): SqlCli
     driver: 'postgres-js',
     query: base.query,
     async listen(channel, onNotify, onListen) {
-      const meta = await sql.listen(channel, () => onNotify(), onListen);
+      const meta = await sql.listen(channel, (payload) => onNotify(payload), onListen);
       return async () => {
         await meta.unlisten();
       };

@@ -37,7 +37,7 @@ export async function openPostgresStore(options: PostgresStoreOptions): Promise<
       follow: {
         after: Number(row!.seq),
         pollMs: options.followPollMs ?? 1_000,
-        subscribe: (wake) => listen(row!.channel, wake, wake),
+        subscribe: (wake) => listen(row!.channel, wake, () => wake()),
         ...(options.onFollowError === undefined ? {} : { onError: options.onFollowError }),
       },
     });

@@ -19,13 +19,14 @@ export interface SqlClient extends SqlQueryable {
   /** Runs `work` in one transaction: committed when it resolves, rolled back when it throws. */
   transaction<T>(work: (tx: SqlQueryable) => Promise<T>): Promise<T>;
   /**
-   * LISTENs on `channel` on a connection of its own: `onNotify` for each notification, `onListen`
+   * LISTENs on `channel` on a connection of its own: `onNotify` (with the payload) for each
+   * notification, `onListen`
    * each time the listen (re)starts, after a dropped connection too. Resolves to the function
    * that stops listening. Only drivers with a server to listen to have it (postgres-js).
    */
   listen?(
     channel: string,
-    onNotify: () => void,
+    onNotify: (payload: string) => void,
     onListen: () => void,
   ): Promise<() => Promise<void>>;
   /** Applies the committed drizzle migrations that are not applied yet. */

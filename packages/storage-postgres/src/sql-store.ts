@@ -156,8 +156,11 @@ export interface SqlStoreOptions {
   readonly follow?: {
     readonly after: number;
     readonly pollMs: number;
-    /** Starts waking the follower; resolves to the function that stops it. */
-    readonly subscribe: (wake: () => void) => Promise<() => Promise<void>>;
+    /**
+     * Starts waking the follower with each notification's payload (the notifying store's
+     * `origin`: a store ignores its own); resolves to the function that stops it.
+     */
+    readonly subscribe: (wake: (payload?: string) => void) => Promise<() => Promise<void>>;
     readonly onError?: (error: unknown) => void;
   };
 }
@@ -166,7 +169,7 @@ export interface SqlStoreOptions {
  * Wakes the other processes following this schema's feed (see feed-follower.ts). Inside the
  * append's transaction: delivered at commit, dropped on rollback, and coalesced by PostgreSQL.
  */
-export const NOTIFY_SQL = `SELECT pg_notify(${FEED_CHANNEL_SQL}, '')`;
+export const NOTIFY_SQL = `SELECT pg_notify(${FEED_CHANNEL_SQL}, $1)`;
 
 interface BodyRow {
   body: Delta;
@@ -190,6 +193,8 @@ export function createSqlDeltaStore(client: SqlClient, options: SqlStoreOptions 
   let metDuplicates = false;
   let feedId: Promise<string> | undefined;
   const follow = options.follow;
+  // Sent with this store's notifications, so that it skips the read its own would wake.
+  const origin = crypto.randomUUID();
   const follower =
     follow === undefined
       ? undefined
@@ -202,7 +207,9 @@ export function createSqlDeltaStore(client: SqlClient, options: SqlStoreOptions 
         });
   let stopWaking: Promise<() => Promise<void>> | undefined;
   if (follow !== undefined && follower !== undefined) {
-    stopWaking = follow.subscribe(() => follower.wake());
+    stopWaking = follow.subscribe((payload) => {
+      if (payload !== origin) follower.wake(); // its own appends it reports itself
+    });
     stopWaking.catch((error: unknown) => follow.onError?.(error));
   }
 
@@ -261,7 +268,7 @@ export function createSqlDeltaStore(client: SqlClient, options: SqlStoreOptions 
               await tx.query(LOCK_SQL);
               markLocked();
               const rows = await tx.query<InsertedRow>(APPEND_SQL, params);
-              if (follower !== undefined && rows.length > 0) await tx.query(NOTIFY_SQL);
+              if (follower !== undefined && rows.length > 0) await tx.query(NOTIFY_SQL, [origin]);
               return fromRows(batch.unique, rows);
             }
             if (tx.copyFrom === undefined) throw new Error('the driver cannot COPY');
@@ -274,7 +281,8 @@ export function createSqlDeltaStore(client: SqlClient, options: SqlStoreOptions 
               knownEntities,
             );
             metDuplicates = result.sawDuplicates;
-            if (follower !== undefined && result.fresh.length > 0) await tx.query(NOTIFY_SQL);
+            if (follower !== undefined && result.fresh.length > 0)
+              await tx.query(NOTIFY_SQL, [origin]);
             return fromCopy(batch.unique, result);
           });
         });

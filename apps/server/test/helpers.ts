@@ -1,7 +1,9 @@
+import { spawn, type ChildProcess } from 'node:child_process';
 import { createOpenPrincipal, createRhizomeNode, type RhizomeNode } from '@rhizome/api';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { createMemoryStore } from '@rhizome/storage';
 import pino from 'pino';
 import { afterAll, beforeAll } from 'vitest';
@@ -132,4 +134,51 @@ export function useSyncPeer(prefix: string): { a(): RunningServer; dir(): string
     if (dir !== undefined) await rm(dir, { recursive: true, force: true });
   });
   return { a: () => a!, dir: () => dir! };
+}
+
+/** A server started as its own OS process: `src/main.ts`, as `pnpm start` runs it. */
+export interface ServerProcess {
+  readonly name: string;
+  readonly url: string;
+  readonly child: ChildProcess;
+}
+
+const serverDir = fileURLToPath(new URL('..', import.meta.url));
+
+/**
+ * Starts `src/main.ts` in a child process on a free loopback port with `env` (and only PATH and
+ * HOME from this process), and resolves once it logs that it listens. The caller kills it.
+ */
+export async function startServerProcess(
+  name: string,
+  env: Record<string, string>,
+): Promise<ServerProcess> {
+  const child = spawn(process.execPath, ['--import', 'tsx', 'src/main.ts'], {
+    cwd: serverDir,
+    env: {
+      PATH: process.env.PATH ?? '',
+      HOME: process.env.HOME ?? '',
+      PORT: '0',
+      RHIZOME_NODE_ID: name,
+      LOG_LEVEL: 'info',
+      ...env,
+    },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  const url = await new Promise<string>((resolve, reject) => {
+    let buffered = '';
+    let errors = '';
+    child.stderr!.on('data', (chunk: Buffer) => (errors += chunk.toString()));
+    child.once('exit', (code) => reject(new Error(`${name} exited early with ${code}: ${errors}`)));
+    child.stdout!.on('data', (chunk: Buffer) => {
+      buffered += chunk.toString();
+      const parts = buffered.split('\n');
+      buffered = parts.pop() ?? '';
+      for (const part of parts) {
+        const line = JSON.parse(part) as { msg?: string; url?: string };
+        if (line.msg === 'rhizome node listening') resolve(line.url!);
+      }
+    });
+  });
+  return { name, url, child };
 }

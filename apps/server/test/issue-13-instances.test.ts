@@ -1,20 +1,17 @@
-import { spawn, type ChildProcess } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import postgres from 'postgres';
 import { afterAll, describe, expect, inject, it } from 'vitest';
-import { eventually } from './helpers.ts';
+import { eventually, startServerProcess } from './helpers.ts';
 
 // Issue 13 item 3: three server processes (the real entry point) over one PostgreSQL schema. A
 // write through any instance reaches every instance's views and subscribers, exactly once, and
 // an instance killed with SIGKILL catches up, its raw stream resuming from Last-Event-ID.
 
 const DATABASE_URL = inject('postgres') ?? '';
-const appDir = fileURLToPath(new URL('..', import.meta.url));
-const baseEnv = { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '' };
 const schema = `server_instances_${process.pid}_${Date.now()}`;
 const running: ChildProcess[] = [];
 
@@ -34,34 +31,12 @@ afterAll(async () => {
 });
 
 async function start(name: string, storage?: Record<string, string>): Promise<Instance> {
-  const child = spawn(process.execPath, ['--import', 'tsx', 'src/main.ts'], {
-    cwd: appDir,
-    env: {
-      ...baseEnv,
-      PORT: '0',
-      ...(storage ?? { DATABASE_URL, RHIZOME_DATABASE_SCHEMA: schema }),
-      RHIZOME_NODE_ID: name,
-      LOG_LEVEL: 'info',
-    },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  running.push(child);
-  const url = await new Promise<string>((resolve, reject) => {
-    let buffered = '';
-    let errors = '';
-    child.stderr!.on('data', (chunk: Buffer) => (errors += chunk.toString()));
-    child.once('exit', (code) => reject(new Error(`${name} exited early with ${code}: ${errors}`)));
-    child.stdout!.on('data', (chunk: Buffer) => {
-      buffered += chunk.toString();
-      const parts = buffered.split('\n');
-      buffered = parts.pop() ?? '';
-      for (const part of parts) {
-        const line = JSON.parse(part) as { msg?: string; url?: string };
-        if (line.msg === 'rhizome node listening') resolve(line.url!);
-      }
-    });
-  });
-  return { name, url, child };
+  const instance = await startServerProcess(
+    name,
+    storage ?? { DATABASE_URL, RHIZOME_DATABASE_SCHEMA: schema },
+  );
+  running.push(instance.child);
+  return instance;
 }
 
 interface StreamEvent {

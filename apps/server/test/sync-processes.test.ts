@@ -1,19 +1,15 @@
-import { spawn, type ChildProcess } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { eventually } from './helpers.ts';
+import { eventually, startServerProcess } from './helpers.ts';
 
 // Three real nodes, each `src/main.ts` in its own process on its own PGlite directory, linked over
 // WebSockets on 127.0.0.1: C dials A and B, B dials A. C is killed with SIGKILL while A takes a
 // stream of writes, A and B go on writing, C restarts on the same directory, resumes from the
 // cursors it stored, and all three end with the same deltas and the same views.
-
-const appDir = fileURLToPath(new URL('..', import.meta.url));
-const baseEnv = { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '' };
 
 interface Node {
   readonly name: string;
@@ -35,35 +31,12 @@ afterAll(async () => {
 });
 
 async function start(name: string, peers: readonly Node[] = []): Promise<Node> {
-  const child = spawn(process.execPath, ['--import', 'tsx', 'src/main.ts'], {
-    cwd: appDir,
-    env: {
-      ...baseEnv,
-      PORT: '0',
-      RHIZOME_DATA_DIR: join(dir, name),
-      RHIZOME_NODE_ID: name,
-      RHIZOME_PEERS: peers.map((peer) => `${peer.url.replace('http://', 'ws://')}/sync`).join(','),
-      LOG_LEVEL: 'info',
-    },
-    stdio: ['ignore', 'pipe', 'pipe'],
+  const node = await startServerProcess(name, {
+    RHIZOME_DATA_DIR: join(dir, name),
+    RHIZOME_PEERS: peers.map((peer) => `${peer.url.replace('http://', 'ws://')}/sync`).join(','),
   });
-  running.push(child);
-  const url = await new Promise<string>((resolve, reject) => {
-    let buffered = '';
-    let errors = '';
-    child.stderr!.on('data', (chunk: Buffer) => (errors += chunk.toString()));
-    child.once('exit', (code) => reject(new Error(`${name} exited early with ${code}: ${errors}`)));
-    child.stdout!.on('data', (chunk: Buffer) => {
-      buffered += chunk.toString();
-      const parts = buffered.split('\n');
-      buffered = parts.pop() ?? '';
-      for (const part of parts) {
-        const line = JSON.parse(part) as { msg?: string; url?: string };
-        if (line.msg === 'rhizome node listening') resolve(line.url!);
-      }
-    });
-  });
-  return { name, url, child };
+  running.push(node.child);
+  return node;
 }
 
 async function json<T>(url: string, init?: RequestInit): Promise<T> {

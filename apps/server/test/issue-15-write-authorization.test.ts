@@ -2,7 +2,7 @@ import { createClient, getRhizomeError } from '@rhizome/client';
 import { createMemoryStore } from '@rhizome/storage';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startServer, type RunningServer } from '../src/server.ts';
-import { silentLogger, testConfig, TOKENS } from './helpers.ts';
+import { setDelta, silentLogger, testConfig, TOKENS } from './helpers.ts';
 
 // Issue 15 item 1: the negation policy holds on every write path, not only on the negate route.
 // Item 13: an admin writes deltas of other creators (a backup restored with its creators).
@@ -181,5 +181,32 @@ describe('an admin writes as other creators (restoring a backup)', () => {
     expect(byAdmin.status).toBe(200);
     const stored = await rest('GET', `/api/deltas/${firstId(byAdmin.body)}`, TOKENS.reader);
     expect(stored.body).toMatchObject({ creator: 'alice', host: 'old-node' });
+  });
+});
+
+describe('a delta with a signature (issue 15 item 10)', () => {
+  it('is accepted and kept by REST and tRPC as sync keeps it, with or without an id', async () => {
+    const signed = { ...setDelta('signed', 'name', 'Sig'), signature: 'ed25519:not-checked-yet' };
+    const byRest = await rest('POST', '/api/deltas', TOKENS.alice, signed);
+    expect(byRest.status).toBe(200);
+    const stored = await rest('GET', `/api/deltas/${firstId(byRest.body)}`, TOKENS.reader);
+    expect(stored.body.signature).toBe('ed25519:not-checked-yet');
+
+    const alice = createClient({ url: server.url, token: TOKENS.alice });
+    const withId = { ...stored.body, signature: 'ed25519:another' };
+    const byTrpc = await alice.deltas.append.mutate({
+      deltas: [{ ...setDelta('signed', 'name', 'Sig 2'), signature: 'x' }, withId],
+    });
+    // The signature is not part of the id: the same content with another signature is a duplicate.
+    expect(byTrpc.results.map((result) => result.status)).toEqual(['stored', 'duplicate']);
+    const second = await rest('GET', `/api/deltas/${byTrpc.results[0]!.id}`, TOKENS.reader);
+    expect(second.body.signature).toBe('x');
+
+    const bad = await rest('POST', '/api/deltas', TOKENS.alice, {
+      ...setDelta('signed', 'name', 'Bad'),
+      signature: 42,
+    });
+    expect(bad.status).toBe(400);
+    expect(bad.body.error.code).toBe('DELTA_INVALID');
   });
 });

@@ -59,9 +59,14 @@ export function completeDelta(
   try {
     let delta: Delta;
     if (filled.id === undefined) {
-      const { id: _id, ...content } = filled;
+      // `signature` is not content (the id does not cover it): kept as sent, checked by parseDelta.
+      const { id: _id, signature, ...content } = filled;
       const valid = parseDeltaContent(content);
-      delta = freezeDelta({ id: computeDeltaId(valid), ...valid });
+      const id = computeDeltaId(valid);
+      delta =
+        signature === undefined
+          ? freezeDelta({ id, ...valid })
+          : parseDelta({ id, ...valid, signature });
     } else {
       delta = parseDelta(filled);
     }

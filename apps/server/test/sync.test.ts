@@ -77,6 +77,30 @@ describe('the sync endpoint of a server', () => {
     }
   });
 
+  it('refuses to link two nodes that share a node id, and says why in the peer list (issue 15 item 12)', async () => {
+    const a = fixture.a(); // node id "node-a"
+    const twin = await startServer(
+      testConfig({
+        RHIZOME_NODE_ID: 'node-a',
+        RHIZOME_PEERS: syncUrl(a),
+        RHIZOME_PEER_TOKEN: TOKENS.peer,
+      }),
+      { logger: silentLogger, store: createMemoryStore() },
+    );
+    try {
+      const admin = createClient({ url: twin.url, token: TOKENS.admin });
+      const row = await eventually(async () => {
+        const { peers } = await admin.peers.list.query();
+        const found = peers.find((peer) => peer.address === syncUrl(a));
+        return found?.lastError?.includes('node id') === true ? found : undefined;
+      }, 'the twin to report the node id conflict');
+      expect(row.lastError).toContain('RHIZOME_NODE_ID');
+      expect(row.connected).toBe(false);
+    } finally {
+      await twin.close();
+    }
+  });
+
   it('checks the peers API: scopes, validation, duplicates', async () => {
     const a = fixture.a();
     const reader = createClient({ url: a.url, token: TOKENS.reader });

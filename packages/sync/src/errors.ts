@@ -29,6 +29,8 @@ export const SyncErrorCode = {
   FilterUnsupported: 'SYNC_FILTER_UNSUPPORTED',
   /** A node connected to itself. Fatal. */
   SelfConnection: 'SYNC_SELF_CONNECTION',
+  /** Another node uses this node's own node id (a different feed): they cannot link. Fatal. */
+  NodeIdConflict: 'SYNC_NODE_ID_CONFLICT',
   /** The local store failed while serving the peer. Fatal for the session, not for the peer. */
   StoreFailed: 'SYNC_STORE_FAILED',
   /** The session was closed locally. */
@@ -41,6 +43,10 @@ export type SyncErrorCode = (typeof SyncErrorCode)[keyof typeof SyncErrorCode];
 
 export type SyncError = RhizomeError<SyncErrorCode>;
 
-export function createSyncError(code: SyncErrorCode, message: string, options: RhizomeErrorOptions = {}): SyncError {
+export function createSyncError(
+  code: SyncErrorCode,
+  message: string,
+  options: RhizomeErrorOptions = {},
+): SyncError {
   return new RhizomeError(code, message, options);
 }

@@ -1,4 +1,5 @@
 import { computeBackoff, defaultBackoff, type BackoffOptions } from './backoff.ts';
+import { createSyncError, type SyncErrorCode } from './errors.ts';
 import type { Random } from './random.ts';
 import type { Scheduler } from './scheduler.ts';
 import type { Session } from './session.ts';
@@ -55,6 +56,10 @@ export function createReconnector(options: ReconnectorOptions): Reconnector {
     session = next;
     next.onClosed(() => {
       if (session === next) session = undefined;
+      // Why the link ended (a refused handshake, a protocol error) outlives the session.
+      const ended = next.snapshot().lastError;
+      if (ended !== undefined)
+        options.onError?.(createSyncError(ended.code as SyncErrorCode, ended.message));
       // A link that got as far as a handshake was healthy: start the backoff over.
       if (next.snapshot().peer !== undefined) failures = 0;
       retry();

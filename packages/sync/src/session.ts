@@ -441,7 +441,15 @@ export function createSession(context: SessionContext, channel: Channel, options
         { details: { supported: [PROTOCOL_VERSION] } },
       );
     }
-    if (hello.node === context.nodeId) throw createSyncError(SyncErrorCode.SelfConnection, 'a node connected to itself');
+    if (hello.node === context.nodeId) {
+      // The same id and the same feed is this node dialling itself; another feed is another
+      // node that was given (or defaulted to, through the host name) this node's id.
+      if (hello.feed.id === (await store.feedId())) throw createSyncError(SyncErrorCode.SelfConnection, 'a node connected to itself');
+      throw createSyncError(
+        SyncErrorCode.NodeIdConflict,
+        `the peer uses this node's own node id "${context.nodeId}": give each node its own id (RHIZOME_NODE_ID)`,
+      );
+    }
     if (hello.filter !== undefined && store.negationsOf === undefined) {
       throw createSyncError(SyncErrorCode.FilterUnsupported, 'this node\'s store cannot serve filtered links');
     }

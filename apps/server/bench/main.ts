@@ -339,6 +339,8 @@ async function startNode(
     RHIZOME_TOKENS: `${TOKEN}=bench:read+write`,
     RHIZOME_NODE_ID: 'bench',
     LOG_LEVEL,
+    // Every subscriber of the fan-out comes from 127.0.0.1.
+    RHIZOME_MAX_CONNECTIONS_PER_ADDRESS: '1000000',
   };
   if (backend === 'pglite') {
     const dir = await mkdtemp(join(tmpdir(), 'rhizome-bench-'));

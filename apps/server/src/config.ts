@@ -2,6 +2,7 @@ import { hostname } from 'node:os';
 import { isAbsolute, resolve } from 'node:path';
 import { peerAddressSchema } from '@rhizome/api';
 import { z } from 'zod';
+import type { ConnectionLimits } from './connection-limits.ts';
 import type { SyncConfig } from './sync.ts';
 import { MIN_TOKEN_LENGTH, parseTokens, type TokenEntry } from './tokens.ts';
 
@@ -19,6 +20,8 @@ export interface ServerConfig {
   readonly bodyLimit: number;
   readonly logLevel: (typeof LOG_LEVELS)[number];
   readonly shutdownTimeoutMs: number;
+  /** Timeouts and the per-address cap of client connections (RHIZOME_*_TIMEOUT_MS, …). */
+  readonly connections: ConnectionLimits;
   /** RHIZOME_CORS_ORIGINS: web origins that may call the node from a browser, CORS included. */
   readonly corsOrigins: readonly string[];
   /** RHIZOME_DEBUG_ERRORS: stack traces in tRPC error bodies (off unless asked for). */
@@ -165,6 +168,10 @@ const envSchema = z.object({
   RHIZOME_SYNC_SECRET: z.string().min(16, 'must be at least 16 characters').optional(),
   RHIZOME_ADVERTISE: addressList().optional(),
   RHIZOME_CORS_ORIGINS: originList().optional(),
+  RHIZOME_HEADERS_TIMEOUT_MS: integer(100, 600_000).default(10_000),
+  RHIZOME_REQUEST_TIMEOUT_MS: integer(100, 3_600_000).default(60_000),
+  RHIZOME_KEEP_ALIVE_TIMEOUT_MS: integer(100, 600_000).default(5_000),
+  RHIZOME_MAX_CONNECTIONS_PER_ADDRESS: integer(1, 1_000_000).default(1_024),
   RHIZOME_DEBUG_ERRORS: z.enum(['on', 'off'], { error: 'must be on or off' }).default('off'),
   RHIZOME_SYNC_COMPRESSION: z.enum(['on', 'off'], { error: 'must be on or off' }).default('on'),
 });
@@ -227,6 +234,12 @@ export function loadConfig(
     shutdownTimeoutMs: values.RHIZOME_SHUTDOWN_TIMEOUT_MS,
     debugErrors: values.RHIZOME_DEBUG_ERRORS === 'on',
     corsOrigins: values.RHIZOME_CORS_ORIGINS ?? [],
+    connections: {
+      headersTimeoutMs: values.RHIZOME_HEADERS_TIMEOUT_MS,
+      requestTimeoutMs: values.RHIZOME_REQUEST_TIMEOUT_MS,
+      keepAliveTimeoutMs: values.RHIZOME_KEEP_ALIVE_TIMEOUT_MS,
+      maxConnectionsPerAddress: values.RHIZOME_MAX_CONNECTIONS_PER_ADDRESS,
+    },
     plugins: values.RHIZOME_PLUGINS ?? [],
     cwd,
     sync: {
@@ -338,6 +351,30 @@ export const CONFIG_FLAGS: readonly ConfigFlag[] = [
     value: '<origin>',
     multiple: true,
     help: 'a web origin allowed to call the node from a browser (repeatable)',
+  },
+  {
+    flag: 'headers-timeout-ms',
+    variable: 'RHIZOME_HEADERS_TIMEOUT_MS',
+    value: '<ms>',
+    help: 'request headers must arrive within this, idle new connections too (default 10000)',
+  },
+  {
+    flag: 'request-timeout-ms',
+    variable: 'RHIZOME_REQUEST_TIMEOUT_MS',
+    value: '<ms>',
+    help: 'a whole request must arrive within this (default 60000)',
+  },
+  {
+    flag: 'keep-alive-timeout-ms',
+    variable: 'RHIZOME_KEEP_ALIVE_TIMEOUT_MS',
+    value: '<ms>',
+    help: 'idle keep-alive connections close after this (default 5000)',
+  },
+  {
+    flag: 'max-connections-per-address',
+    variable: 'RHIZOME_MAX_CONNECTIONS_PER_ADDRESS',
+    value: '<n>',
+    help: 'open connections from one address at most (default 1024)',
   },
   {
     flag: 'debug-errors',

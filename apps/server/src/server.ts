@@ -1,4 +1,5 @@
 import { mkdir } from 'node:fs/promises';
+import type { Server as HttpServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { dirname } from 'node:path';
 import { createOpenPrincipal, createRhizomeNode, type RhizomeNode } from '@rhizome/api';
@@ -8,6 +9,7 @@ import { serve } from '@hono/node-server';
 import type { Logger } from 'pino';
 import { createApp } from './app.ts';
 import type { ServerConfig } from './config.ts';
+import { guardConnections, httpServerOptions } from './connection-limits.ts';
 import { createLogger } from './logger.ts';
 import { createMetrics, type Metrics } from './metrics.ts';
 import { loadPlugins, type LoadedPlugins } from './plugins.ts';
@@ -122,11 +124,18 @@ export async function startServer(
   });
 
   const server = await new Promise<ReturnType<typeof serve>>((resolve, reject) => {
-    const listening = serve({ fetch: app.fetch, port: config.port, hostname: config.host }, () =>
-      resolve(listening),
+    const listening = serve(
+      {
+        fetch: app.fetch,
+        port: config.port,
+        hostname: config.host,
+        serverOptions: httpServerOptions(config.connections),
+      },
+      () => resolve(listening),
     );
     listening.once('error', reject);
   });
+  guardConnections(server as HttpServer, config.connections);
   server.on('upgrade', (request, socket, head) => sync.handleUpgrade(request, socket, head));
   const port = (server.address() as AddressInfo).port;
   const host = config.host.includes(':') ? `[${config.host}]` : config.host;

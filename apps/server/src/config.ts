@@ -20,6 +20,8 @@ export interface ServerConfig {
   readonly bodyLimit: number;
   readonly logLevel: (typeof LOG_LEVELS)[number];
   readonly shutdownTimeoutMs: number;
+  /** RHIZOME_STREAM_BUFFER: deltas a raw-stream subscriber may fall behind before it is dropped. */
+  readonly streamBufferSize: number;
   /** Timeouts and the per-address cap of client connections (RHIZOME_*_TIMEOUT_MS, …). */
   readonly connections: ConnectionLimits;
   /** RHIZOME_CORS_ORIGINS: web origins that may call the node from a browser, CORS included. */
@@ -168,11 +170,14 @@ const envSchema = z.object({
   RHIZOME_SYNC_SECRET: z.string().min(16, 'must be at least 16 characters').optional(),
   RHIZOME_ADVERTISE: addressList().optional(),
   RHIZOME_CORS_ORIGINS: originList().optional(),
+  RHIZOME_STREAM_BUFFER: integer(1, 1_000_000).default(1_000),
   RHIZOME_HEADERS_TIMEOUT_MS: integer(100, 600_000).default(10_000),
   RHIZOME_REQUEST_TIMEOUT_MS: integer(100, 3_600_000).default(60_000),
   RHIZOME_KEEP_ALIVE_TIMEOUT_MS: integer(100, 600_000).default(5_000),
   RHIZOME_MAX_CONNECTIONS_PER_ADDRESS: integer(1, 1_000_000).default(1_024),
   RHIZOME_DEBUG_ERRORS: z.enum(['on', 'off'], { error: 'must be on or off' }).default('off'),
+  RHIZOME_SYNC_MAX_PENDING_HANDSHAKES: integer(1, 100_000).default(64),
+  RHIZOME_SYNC_MAX_PENDING_HANDSHAKES_PER_ADDRESS: integer(1, 100_000).default(8),
   RHIZOME_SYNC_COMPRESSION: z.enum(['on', 'off'], { error: 'must be on or off' }).default('on'),
 });
 
@@ -234,6 +239,7 @@ export function loadConfig(
     shutdownTimeoutMs: values.RHIZOME_SHUTDOWN_TIMEOUT_MS,
     debugErrors: values.RHIZOME_DEBUG_ERRORS === 'on',
     corsOrigins: values.RHIZOME_CORS_ORIGINS ?? [],
+    streamBufferSize: values.RHIZOME_STREAM_BUFFER,
     connections: {
       headersTimeoutMs: values.RHIZOME_HEADERS_TIMEOUT_MS,
       requestTimeoutMs: values.RHIZOME_REQUEST_TIMEOUT_MS,
@@ -248,6 +254,8 @@ export function loadConfig(
       secret: values.RHIZOME_SYNC_SECRET,
       advertise: values.RHIZOME_ADVERTISE ?? [],
       compress: values.RHIZOME_SYNC_COMPRESSION === 'on',
+      maxPendingHandshakes: values.RHIZOME_SYNC_MAX_PENDING_HANDSHAKES,
+      maxPendingHandshakesPerAddress: values.RHIZOME_SYNC_MAX_PENDING_HANDSHAKES_PER_ADDRESS,
     },
   };
 }
@@ -353,6 +361,12 @@ export const CONFIG_FLAGS: readonly ConfigFlag[] = [
     help: 'a web origin allowed to call the node from a browser (repeatable)',
   },
   {
+    flag: 'stream-buffer',
+    variable: 'RHIZOME_STREAM_BUFFER',
+    value: '<n>',
+    help: 'deltas a raw-stream subscriber may fall behind before it is dropped (default 1000)',
+  },
+  {
     flag: 'headers-timeout-ms',
     variable: 'RHIZOME_HEADERS_TIMEOUT_MS',
     value: '<ms>',
@@ -381,6 +395,18 @@ export const CONFIG_FLAGS: readonly ConfigFlag[] = [
     variable: 'RHIZOME_DEBUG_ERRORS',
     value: '<on|off>',
     help: 'stack traces in tRPC error bodies, for debugging only (default off)',
+  },
+  {
+    flag: 'sync-max-pending-handshakes',
+    variable: 'RHIZOME_SYNC_MAX_PENDING_HANDSHAKES',
+    value: '<n>',
+    help: 'sync links still in their handshake at most (default 64)',
+  },
+  {
+    flag: 'sync-max-pending-handshakes-per-address',
+    variable: 'RHIZOME_SYNC_MAX_PENDING_HANDSHAKES_PER_ADDRESS',
+    value: '<n>',
+    help: 'sync handshakes in progress from one address at most (default 8)',
   },
   {
     flag: 'sync-compression',

@@ -68,6 +68,7 @@ export async function startServer(
       store: measureAppends(store, metrics),
       nodeId: config.nodeId,
       resolvers: plugins.resolvers,
+      streamBufferSize: config.streamBufferSize,
     });
   } catch (error) {
     await store.close().catch(() => {});

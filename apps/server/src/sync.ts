@@ -38,6 +38,9 @@ export interface SyncConfig {
    * deltas are JSON with repeated keys and ids, which deflate shrinks several times over.
    */
   readonly compress?: boolean;
+  /** Sync links still in their handshake at most, in all and from one address (503 past it). */
+  readonly maxPendingHandshakes?: number;
+  readonly maxPendingHandshakesPerAddress?: number;
 }
 
 export interface SyncService extends PeerService {
@@ -86,7 +89,16 @@ export async function startSync(options: StartSyncOptions): Promise<SyncService>
     ...(secret === undefined ? {} : { secretFor: () => secret }),
   });
   const compress = config.compress ?? true;
-  const sockets = createSyncSocketServer({ node: syncNode, compress });
+  const sockets = createSyncSocketServer({
+    node: syncNode,
+    compress,
+    ...(config.maxPendingHandshakes === undefined
+      ? {}
+      : { maxPendingHandshakes: config.maxPendingHandshakes }),
+    ...(config.maxPendingHandshakesPerAddress === undefined
+      ? {}
+      : { maxPendingHandshakesPerAddress: config.maxPendingHandshakesPerAddress }),
+  });
   const headers =
     config.peerToken === undefined ? undefined : { authorization: `Bearer ${config.peerToken}` };
   // Peers added through the API are kept in storage, so a restart dials them again. One that is

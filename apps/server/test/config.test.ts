@@ -95,6 +95,8 @@ describe('loadConfig', () => {
       secret: 'a-shared-secret-of-some-length',
       advertise: ['wss://node-a.example.org/sync'],
       compress: false,
+      maxPendingHandshakes: 64,
+      maxPendingHandshakesPerAddress: 8,
     });
     expect(loadConfig({}, { cwd: '/srv' }).sync).toEqual({
       peers: [],
@@ -102,6 +104,8 @@ describe('loadConfig', () => {
       secret: undefined,
       advertise: [],
       compress: true,
+      maxPendingHandshakes: 64,
+      maxPendingHandshakesPerAddress: 8,
     });
     expect(problemsOf({ RHIZOME_SYNC_COMPRESSION: 'yes' }).RHIZOME_SYNC_COMPRESSION).toMatch(
       /on or off/,

@@ -7,6 +7,7 @@ import { fileURLToPath } from 'node:url';
 import { createMemoryStore } from '@rhizome/storage';
 import pino from 'pino';
 import { afterAll, beforeAll } from 'vitest';
+import { WebSocket } from 'ws';
 import { createApp } from '../src/app.ts';
 import { loadConfig, type ServerConfig } from '../src/config.ts';
 import { createMetrics } from '../src/metrics.ts';
@@ -181,4 +182,26 @@ export async function startServerProcess(
     });
   });
   return { name, url, child };
+}
+
+/**
+ * A raw WebSocket upgrade to `url` with these headers: the open socket (status 101), or the
+ * refusal's status and body.
+ */
+export function tryUpgrade(
+  url: string,
+  headers: Record<string, string> = {},
+): Promise<{ status: number; body: string; socket?: WebSocket }> {
+  return new Promise((resolve, reject) => {
+    const socket = new WebSocket(url, { headers });
+    socket.once('open', () => resolve({ status: 101, body: '', socket }));
+    socket.once('unexpected-response', (_request, response) => {
+      let body = '';
+      response.on('data', (chunk: Buffer) => (body += chunk.toString()));
+      response.on('end', () => resolve({ status: response.statusCode ?? 0, body }));
+    });
+    socket.once('error', (error) => {
+      if (!String(error.message).includes('Unexpected server response')) reject(error);
+    });
+  });
 }

@@ -4,28 +4,24 @@ import { createMemoryStore } from '@rhizome/storage';
 import { describe, expect, it } from 'vitest';
 import { WebSocket } from 'ws';
 import { startServer } from '../src/server.ts';
-import { eventually, silentLogger, syncUrl, testConfig, TOKENS, useSyncPeer } from './helpers.ts';
+import {
+  eventually,
+  silentLogger,
+  syncUrl,
+  testConfig,
+  TOKENS,
+  tryUpgrade,
+  useSyncPeer,
+} from './helpers.ts';
 
 /** The status of a raw WebSocket upgrade to `url` with these headers (101 when accepted). */
-function upgradeStatus(
+async function upgradeStatus(
   url: string,
   headers: Record<string, string> = {},
 ): Promise<{ status: number; body: string }> {
-  return new Promise((resolve, reject) => {
-    const socket = new WebSocket(url, { headers });
-    socket.once('open', () => {
-      socket.terminate();
-      resolve({ status: 101, body: '' });
-    });
-    socket.once('unexpected-response', (_request, response) => {
-      let body = '';
-      response.on('data', (chunk: Buffer) => (body += chunk.toString()));
-      response.on('end', () => resolve({ status: response.statusCode ?? 0, body }));
-    });
-    socket.once('error', (error) => {
-      if (!String(error.message).includes('Unexpected server response')) reject(error);
-    });
-  });
+  const { status, body, socket } = await tryUpgrade(url, headers);
+  socket?.terminate();
+  return { status, body };
 }
 
 describe('the sync endpoint of a server', () => {

@@ -111,6 +111,8 @@ export interface Session {
   wake(): void;
   close(reason?: string): void;
   onClosed(listener: (reason: string) => void): void;
+  /** Called once the handshake completed (at once if it has); never if the session closes first. */
+  onOpened(listener: () => void): void;
 }
 
 const STRIKE_CODES = new Set<string>([
@@ -161,6 +163,7 @@ export function createSession(context: SessionContext, channel: Channel, options
   let peer: PeerIdentity | undefined;
   let lastError: { code: string; message: string } | undefined;
   const closedListeners: ((reason: string) => void)[] = [];
+  const openedListeners: (() => void)[] = [];
   const cancels = new Set<() => void>();
 
   // Frame ordering.
@@ -479,6 +482,7 @@ export function createSession(context: SessionContext, channel: Channel, options
     peer = { nodeId: hello.node, feedId: hello.feed.id, head: hello.feed.head };
     remoteHead = Math.max(remoteHead ?? 0, hello.feed.head);
     state = 'open';
+    for (const listener of openedListeners.splice(0)) listener();
     schedulePing();
     granted += limits.window;
     send({ t: 'credit', grant: limits.window });
@@ -942,6 +946,10 @@ export function createSession(context: SessionContext, channel: Channel, options
     onClosed(listener) {
       if (state === 'closed') listener(lastError?.code ?? SyncErrorCode.Closed);
       else closedListeners.push(listener);
+    },
+    onOpened(listener) {
+      if (state === 'open') listener();
+      else if (state === 'handshaking') openedListeners.push(listener);
     },
   };
 }

@@ -20,6 +20,14 @@ export interface SyncSocketServerOptions {
    * deflate costs CPU on both ends, so it is off unless links are slow or metered.
    */
   readonly compress?: boolean;
+  /**
+   * Links still in their handshake (no hello yet) at most, over all addresses (default 64) and
+   * from one remote address (default 8). Past either, an upgrade is answered 503 before any
+   * WebSocket or session exists: a flood of sockets that never say hello stays cheap and cannot
+   * crowd out real peers. Each handshake also ends after `handshakeTimeoutMs` (sync limits).
+   */
+  readonly maxPendingHandshakes?: number;
+  readonly maxPendingHandshakesPerAddress?: number;
 }
 
 /** Accepts sync peers on upgrades handed over by an existing HTTP server. */
@@ -29,12 +37,53 @@ export function createSyncSocketServer(options: SyncSocketServerOptions): SyncSo
     maxPayload: options.maxPayload ?? defaultSyncLimits.maxFrameBytes,
     perMessageDeflate: options.compress === true,
   });
+  const maxPending = options.maxPendingHandshakes ?? 64;
+  const maxPendingPerAddress = options.maxPendingHandshakesPerAddress ?? 8;
+  const pendingByAddress = new Map<string, number>();
+  let pending = 0;
+  // A handshake counts from the upgrade request until its session opens or the link ends.
+  const reserve = (remote: string): (() => void) => {
+    pending++;
+    pendingByAddress.set(remote, (pendingByAddress.get(remote) ?? 0) + 1);
+    let released = false;
+    return () => {
+      if (released) return;
+      released = true;
+      pending--;
+      const left = (pendingByAddress.get(remote) ?? 1) - 1;
+      if (left <= 0) pendingByAddress.delete(remote);
+      else pendingByAddress.set(remote, left);
+    };
+  };
+  const release = new WeakMap<IncomingMessage, () => void>();
   server.on('connection', (socket, request) => {
     const address = `${request.socket.remoteAddress ?? 'unknown'}:${request.socket.remotePort ?? 0}`;
-    options.node.attach(createWebSocketChannel(socket), { address });
+    const session = options.node.attach(createWebSocketChannel(socket), { address });
+    const done = release.get(request);
+    if (done !== undefined) {
+      session.onOpened(done);
+      session.onClosed(done);
+    }
   });
   return {
     handleUpgrade(request, socket, head) {
+      const remote = request.socket.remoteAddress ?? 'unknown';
+      if (pending >= maxPending || (pendingByAddress.get(remote) ?? 0) >= maxPendingPerAddress) {
+        const body = JSON.stringify({
+          error: {
+            code: 'SYNC_HANDSHAKES_BUSY',
+            message: 'too many sync handshakes in progress; retry later',
+            details: null,
+          },
+        });
+        socket.end(
+          `HTTP/1.1 503 Service Unavailable\r\nContent-Type: application/json\r\nRetry-After: 1\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`,
+        );
+        return;
+      }
+      const done = reserve(remote);
+      release.set(request, done);
+      socket.once('close', done); // also when the upgrade itself fails
       server.handleUpgrade(request, socket, head, (ws) => server.emit('connection', ws, request));
     },
     close() {

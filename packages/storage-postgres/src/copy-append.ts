@@ -330,7 +330,8 @@ WITH new_entities AS (
   ON CONFLICT (id) DO NOTHING
   RETURNING 1
 )
-UPDATE ${T} SET deltas = deltas + $1::bigint, entities = entities + (SELECT count(*) FROM new_entities)
+UPDATE ${T} SET deltas = deltas + $1::bigint, entities = entities + (SELECT count(*) FROM new_entities),
+  newest_time = GREATEST(newest_time, $3::bigint)
 WHERE id = 1`;
 
 const COPY_DELTAS = `COPY ${D} (${COPY_DELTAS_COLUMNS}) FROM STDIN`;
@@ -388,7 +389,11 @@ export async function appendByCopy(
         receivedMs: Number(row!.received_ms),
       }));
   const keepTotals = (indexes: readonly number[]) =>
-    tx.query(TOTALS_SQL, [indexes.length, entityIdsJson(batch, indexes, known)]);
+    tx.query(TOTALS_SQL, [
+      indexes.length,
+      entityIdsJson(batch, indexes, known),
+      batch.deltas.reduce((newest, delta) => Math.max(newest, delta.timeCreated), 0),
+    ]);
 
   let fresh: number[];
   let sawDuplicates: boolean;

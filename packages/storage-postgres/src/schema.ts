@@ -121,4 +121,6 @@ export const totals = pgTable(TOTALS_TABLE, {
   id: smallint('id').primaryKey(),
   deltas: bigint('deltas', { mode: 'number' }).notNull(),
   entities: bigint('entities', { mode: 'number' }).notNull(),
+  /** The largest timeCreated stored: where a restarted node's clock resumes. */
+  newestTime: bigint('newest_time', { mode: 'number' }).notNull().default(0),
 });

@@ -8,6 +8,7 @@ import {
   checkIdList,
   checkPeerAddress,
   checkPeerName,
+  checkProperties,
   collectClosure,
   createAppendListeners,
   listReferencePointers,
@@ -86,7 +87,8 @@ WITH input AS (
 ), moved AS (
   UPDATE ${T}
   SET deltas = deltas + (SELECT count(*) FROM inserted),
-      entities = entities + (SELECT count(*) FROM new_entities)
+      entities = entities + (SELECT count(*) FROM new_entities),
+      newest_time = GREATEST(newest_time, $4::bigint)
   WHERE id = 1 AND EXISTS (SELECT FROM inserted)
 )
 SELECT id, seq, floor(extract(epoch FROM now()) * 1000)::float8 AS received_ms FROM inserted`;
@@ -418,6 +420,14 @@ export function createSqlDeltaStore(client: SqlClient, options: SqlStoreOptions 
           params.push(query.after);
           where.push(`id > $${params.length}`);
         }
+        checkProperties(query.properties);
+        if (query.properties !== undefined) {
+          // Probes the (target_id, target_context) index once per listed entity.
+          params.push(query.properties.map(wellFormed));
+          where.push(
+            `EXISTS (SELECT 1 FROM ${P} p WHERE p.target_id = ${E}.id AND p.target_context = ANY($${params.length}::text[]))`,
+          );
+        }
         params.push(limit + 1);
         const rows = await client.query<{ id: string }>(
           `SELECT id FROM ${E}${where.length === 0 ? '' : ` WHERE ${where.join(' AND ')}`} ORDER BY id LIMIT $${params.length}`,
@@ -435,8 +445,9 @@ export function createSqlDeltaStore(client: SqlClient, options: SqlStoreOptions 
           deltas: string | number;
           entities: string | number;
           last_seq: string | number;
+          newest_time: string | number;
         }>(
-          `SELECT deltas, entities, (SELECT coalesce(max(seq), 0) FROM ${D}) AS last_seq
+          `SELECT deltas, entities, newest_time, (SELECT coalesce(max(seq), 0) FROM ${D}) AS last_seq
            FROM ${T} WHERE id = 1`,
         );
         if (row === undefined) throw new Error(`${T} has no row: the migrations did not run`);
@@ -444,6 +455,7 @@ export function createSqlDeltaStore(client: SqlClient, options: SqlStoreOptions 
           deltas: Number(row.deltas),
           entities: Number(row.entities),
           lastSeq: Number(row.last_seq),
+          newestTime: Number(row.newest_time),
         };
       });
     },
@@ -673,11 +685,13 @@ async function validateInSlices(
 export function toAppendParams(
   batch: readonly Delta[],
   json: readonly string[],
-): [string, string, string] {
+): [string, string, string, number] {
   const ids: string[] = [];
   const pointers: PointerRow[] = [];
+  let newest = 0;
   for (const delta of batch) {
     ids.push(delta.id);
+    if (delta.timeCreated > newest) newest = delta.timeCreated;
     for (const pointer of listReferencePointers(delta)) {
       pointers.push({
         d: delta.id,
@@ -690,7 +704,7 @@ export function toAppendParams(
     }
   }
   // One JSON.stringify over the whole array is about twice as fast as one per row plus joining.
-  return [ids.join('\n'), json.join('\n'), JSON.stringify(pointers)];
+  return [ids.join('\n'), json.join('\n'), JSON.stringify(pointers), newest];
 }
 
 interface PointerRow {

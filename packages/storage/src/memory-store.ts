@@ -3,7 +3,13 @@ import { createAppendListeners } from './append-listeners.ts';
 import { collectClosure } from './closure.ts';
 import { StorageError, StorageErrorCode } from './errors.ts';
 import { isEntityPointer, listReferencePointers, type IndexedPointer } from './pointers.ts';
-import { checkAsOf, checkIdCount, resolveCursor, resolvePageSize } from './query-options.ts';
+import {
+  checkAsOf,
+  checkIdCount,
+  checkProperties,
+  resolveCursor,
+  resolvePageSize,
+} from './query-options.ts';
 import type { DeltaStore, HyperviewRow, PeerCursor, StoredDelta } from './types.ts';
 import { splitResult } from './split-result.ts';
 import {
@@ -36,6 +42,7 @@ export function createMemoryStore(options: MemoryStoreOptions = {}): DeltaStore 
   const log: StoredDelta[] = [];
   const byTarget = new Map<string, IndexEntry[]>();
   const entityRefs = new Map<string, number>();
+  let newestTime = 0;
   const peerCursors = new Map<string, PeerCursor>();
   // A Set keeps insertion order: oldest first, as savedPeers promises.
   const savedPeers = new Set<string>();
@@ -73,6 +80,7 @@ export function createMemoryStore(options: MemoryStoreOptions = {}): DeltaStore 
         log.push(stored);
         entries.push(stored);
         inserted.add(delta.id);
+        if (delta.timeCreated > newestTime) newestTime = delta.timeCreated;
         for (const pointer of listReferencePointers(delta)) {
           const entries = byTarget.get(pointer.targetId) ?? [];
           entries.push({ ...pointer, deltaId: delta.id });
@@ -137,8 +145,15 @@ export function createMemoryStore(options: MemoryStoreOptions = {}): DeltaStore 
       const limit = resolvePageSize(query.limit);
       const prefix = query.prefix ?? '';
       const after = query.after;
+      checkProperties(query.properties);
+      const wanted = query.properties === undefined ? undefined : new Set(query.properties);
+      const holds = (id: string): boolean =>
+        wanted === undefined ||
+        (byTarget.get(id) ?? []).some(
+          (entry) => entry.targetContext !== null && wanted.has(entry.targetContext),
+        );
       const ids = [...entityRefs.keys()]
-        .filter((id) => id.startsWith(prefix) && (after === undefined || id > after))
+        .filter((id) => id.startsWith(prefix) && (after === undefined || id > after) && holds(id))
         .sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
       const page = ids.slice(0, limit);
       return { entities: page, cursor: ids.length > limit ? page.at(-1)! : null };
@@ -146,7 +161,7 @@ export function createMemoryStore(options: MemoryStoreOptions = {}): DeltaStore 
 
     async counts() {
       open();
-      return { deltas: log.length, entities: entityRefs.size, lastSeq: log.length };
+      return { deltas: log.length, entities: entityRefs.size, lastSeq: log.length, newestTime };
     },
 
     async feedId() {

@@ -43,3 +43,17 @@ export function checkAsOf(asOf: number | undefined): void {
     );
   }
 }
+
+/** Checks `entities({ properties })`: a list of property names, not too many. */
+export function checkProperties(properties: readonly string[] | undefined): void {
+  if (properties === undefined) return;
+  if (!Array.isArray(properties) || properties.some((name) => typeof name !== 'string')) {
+    throw new StorageError(StorageErrorCode.InvalidInput, 'properties must be an array of strings');
+  }
+  if (properties.length > StorageLimits.maxPropertiesPerQuery) {
+    throw new StorageError(
+      StorageErrorCode.InvalidInput,
+      `properties takes at most ${StorageLimits.maxPropertiesPerQuery} names, got ${properties.length}`,
+    );
+  }
+}

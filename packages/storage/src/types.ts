@@ -65,6 +65,12 @@ export interface EntityQuery {
   readonly prefix?: string;
   /** Only entity ids after this one (the previous page's cursor). */
   readonly after?: string;
+  /**
+   * Only entities with at least one stored pointer under one of these properties (a pointer
+   * whose `targetContext` is one of them), visible or not: candidates for a schema's query.
+   * At most `StorageLimits.maxPropertiesPerQuery` names.
+   */
+  readonly properties?: readonly string[];
   /** At most this many ids (default 1,000). */
   readonly limit?: number;
 }
@@ -82,6 +88,11 @@ export interface StoreCounts {
   readonly entities: number;
   /** The highest sequence number handed out so far (0 when empty). */
   readonly lastSeq: number;
+  /**
+   * The largest `timeCreated` of any stored delta (0 when empty): where a node's clock resumes
+   * after a restart without reading the deltas.
+   */
+  readonly newestTime: number;
 }
 
 export interface IdRangeQuery {
@@ -186,6 +197,8 @@ export const StorageLimits = {
   /** Ids in one `get`, `closure` or `negationsOf` call. */
   maxIdsPerCall: 50_000,
   defaultPageSize: 1_000,
+  /** Property names in one `entities({ properties })` call. */
+  maxPropertiesPerQuery: 256,
   maxPageSize: 50_000,
   /**
    * Characters in a sync peer's name. It is a primary key, and a btree entry must fit in a

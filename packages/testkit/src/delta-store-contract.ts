@@ -376,12 +376,71 @@ export function describeDeltaStoreContract(
           deltas: 6,
           entities: 5,
           lastSeq: expect.any(Number),
+          newestTime: T + 1,
         });
+      });
+
+      it('lists only the entities holding one of the given properties', async () => {
+        const store = await fresh();
+        await store.append([
+          startDelta(T).set('user:bob', { name: 'Bob' }).build(),
+          startDelta(T).set('user:alice', { age: 30 }).build(),
+          startDelta(T).set('post:1', { title: 'Hi', name: 'first' }).build(),
+          startDelta(T)
+            .relate(
+              { entity: 'user:alice', property: 'wrote' },
+              { entity: 'post:2', property: 'author' },
+            )
+            .build(),
+        ]);
+        expect(await store.entities({ properties: ['name'] })).toEqual({
+          entities: ['post:1', 'user:bob'],
+          cursor: null,
+        });
+        expect(await store.entities({ properties: ['age', 'author'], limit: 1 })).toEqual({
+          entities: ['post:2'],
+          cursor: 'post:2',
+        });
+        expect(
+          await store.entities({ properties: ['age', 'author'], after: 'post:2', prefix: 'user:' }),
+        ).toEqual({ entities: ['user:alice'], cursor: null });
+        expect(await store.entities({ properties: [] })).toEqual({ entities: [], cursor: null });
+        await expect(
+          store.entities({ properties: Array.from({ length: 257 }, (_, i) => `p${i}`) }),
+        ).rejects.toMatchObject({ code: 'STORAGE_INVALID_INPUT' });
+      });
+
+      it('keeps the newest timeCreated whatever order deltas arrive in', async () => {
+        const store = await fresh();
+        await store.append([
+          startDelta(T + 50)
+            .set('a', { x: 1 })
+            .build(),
+        ]);
+        await store.append([
+          startDelta(T + 10)
+            .set('b', { x: 1 })
+            .build(),
+          startDelta(T + 90)
+            .set('c', { x: 1 })
+            .build(),
+        ]);
+        await store.append([
+          startDelta(T + 20)
+            .set('d', { x: 1 })
+            .build(),
+        ]);
+        expect((await store.counts()).newestTime).toBe(T + 90);
       });
 
       it('counts an empty store as zero', async () => {
         const store = await fresh();
-        expect(await store.counts()).toEqual({ deltas: 0, entities: 0, lastSeq: 0 });
+        expect(await store.counts()).toEqual({
+          deltas: 0,
+          entities: 0,
+          lastSeq: 0,
+          newestTime: 0,
+        });
       });
     });
 
@@ -514,7 +573,12 @@ export function describeDeltaStoreContract(
           filter: '',
         });
         expect(await store.getPeerCursor('peer-A')).toBeUndefined();
-        expect(await store.counts()).toEqual({ deltas: 0, entities: 0, lastSeq: 0 });
+        expect(await store.counts()).toEqual({
+          deltas: 0,
+          entities: 0,
+          lastSeq: 0,
+          newestTime: 0,
+        });
       });
 
       it('rejects a bad peer name or cursor and keeps the saved one', async () => {
@@ -579,7 +643,7 @@ export function describeDeltaStoreContract(
 
         // Saved peers are apart from peer cursors and deltas.
         expect(await store.getPeerCursor(addresses[0]!)).toBeUndefined();
-        expect(await store.counts()).toEqual({ deltas: 0, entities: 0, lastSeq: 0 });
+        expect(await store.counts()).toMatchObject({ deltas: 0, entities: 0, lastSeq: 0 });
       });
 
       it('saves an address once when two saves of it race', async () => {

@@ -8,3 +8,8 @@ export declare function assertProperty<Ts>(
   property: fc.IProperty<Ts>,
   parameters?: fc.Parameters<Ts> | number,
 ): void;
+/** The same for an async property: await the promise it returns. */
+export declare function assertProperty<Ts>(
+  property: fc.IAsyncProperty<Ts>,
+  parameters?: fc.Parameters<Ts> | number,
+): Promise<void>;

@@ -6,7 +6,8 @@ function resolveSeed() {
   const fromEnv = process.env['RHIZOME_SEED'];
   if (fromEnv === undefined || fromEnv === '') return (Math.random() * 0x7fffffff) | 0;
   const seed = Number(fromEnv);
-  if (!Number.isSafeInteger(seed)) throw new Error(`RHIZOME_SEED must be an integer, got "${fromEnv}"`);
+  if (!Number.isSafeInteger(seed))
+    throw new Error(`RHIZOME_SEED must be an integer, got "${fromEnv}"`);
   return seed;
 }
 
@@ -14,7 +15,7 @@ export const seed = resolveSeed();
 
 export function assertProperty(property, parameters = {}) {
   const options = typeof parameters === 'number' ? { numRuns: parameters } : parameters;
-  fc.assert(property, {
+  return fc.assert(property, {
     ...options,
     seed,
     reporter(details) {

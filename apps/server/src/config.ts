@@ -22,6 +22,10 @@ export interface ServerConfig {
   readonly shutdownTimeoutMs: number;
   /** RHIZOME_STREAM_BUFFER: deltas a raw-stream subscriber may fall behind before it is dropped. */
   readonly streamBufferSize: number;
+  /** RHIZOME_CACHE_MB: the entity cache's budget, in bytes (the estimated size of resident closures). */
+  readonly cacheBytes: number;
+  /** RHIZOME_MAX_WATCHED_ENTITIES: entities live entity subscriptions may hold resident. */
+  readonly maxWatchedEntities: number;
   /** Timeouts and the per-address cap of client connections (RHIZOME_*_TIMEOUT_MS, …). */
   readonly connections: ConnectionLimits;
   /** RHIZOME_CORS_ORIGINS: web origins that may call the node from a browser, CORS included. */
@@ -171,6 +175,8 @@ const envSchema = z.object({
   RHIZOME_ADVERTISE: addressList().optional(),
   RHIZOME_CORS_ORIGINS: originList().optional(),
   RHIZOME_STREAM_BUFFER: integer(1, 1_000_000).default(1_000),
+  RHIZOME_CACHE_MB: integer(1, 1_048_576).default(256),
+  RHIZOME_MAX_WATCHED_ENTITIES: integer(1, 10_000_000).default(100_000),
   RHIZOME_HEADERS_TIMEOUT_MS: integer(100, 600_000).default(10_000),
   RHIZOME_REQUEST_TIMEOUT_MS: integer(100, 3_600_000).default(60_000),
   RHIZOME_KEEP_ALIVE_TIMEOUT_MS: integer(100, 600_000).default(5_000),
@@ -240,6 +246,8 @@ export function loadConfig(
     debugErrors: values.RHIZOME_DEBUG_ERRORS === 'on',
     corsOrigins: values.RHIZOME_CORS_ORIGINS ?? [],
     streamBufferSize: values.RHIZOME_STREAM_BUFFER,
+    cacheBytes: values.RHIZOME_CACHE_MB * 1024 * 1024,
+    maxWatchedEntities: values.RHIZOME_MAX_WATCHED_ENTITIES,
     connections: {
       headersTimeoutMs: values.RHIZOME_HEADERS_TIMEOUT_MS,
       requestTimeoutMs: values.RHIZOME_REQUEST_TIMEOUT_MS,
@@ -365,6 +373,18 @@ export const CONFIG_FLAGS: readonly ConfigFlag[] = [
     variable: 'RHIZOME_STREAM_BUFFER',
     value: '<n>',
     help: 'deltas a raw-stream subscriber may fall behind before it is dropped (default 1000)',
+  },
+  {
+    flag: 'cache-mb',
+    variable: 'RHIZOME_CACHE_MB',
+    value: '<MiB>',
+    help: 'memory for entity closures read from storage, least recently used evicted (default 256)',
+  },
+  {
+    flag: 'max-watched-entities',
+    variable: 'RHIZOME_MAX_WATCHED_ENTITIES',
+    value: '<n>',
+    help: 'entities live entity subscriptions may keep resident (default 100000)',
   },
   {
     flag: 'headers-timeout-ms',

@@ -98,12 +98,48 @@ export function createMetrics(options: MetricsOptions = {}): Metrics {
   });
   new Gauge({
     name: 'rhizome_view_deltas',
-    help: 'Deltas held by the in-memory view store.',
+    help: 'Deltas held by the entity cache (the closures of resident entities).',
     registers: [registry],
     collect() {
       this.set(latest?.deltasInViews ?? 0);
     },
   });
+  const cacheGauge = (name: string, help: string, read: (cache: NodeStats['cache']) => number) =>
+    new Gauge({
+      name,
+      help,
+      registers: [registry],
+      collect() {
+        this.set(latest === undefined ? 0 : read(latest.cache));
+      },
+    });
+  cacheGauge(
+    'rhizome_cache_entities',
+    'Entities resident in the entity cache.',
+    (c) => c.residentEntities,
+  );
+  cacheGauge(
+    'rhizome_cache_pinned_entities',
+    'Resident entities kept by live subscriptions.',
+    (c) => c.pinnedEntities,
+  );
+  cacheGauge('rhizome_cache_bytes', 'Estimated bytes of the resident closures.', (c) => c.bytes);
+  cacheGauge(
+    'rhizome_cache_max_bytes',
+    'The entity cache budget (RHIZOME_CACHE_MB).',
+    (c) => c.maxBytes,
+  );
+  cacheGauge(
+    'rhizome_cache_hits',
+    'Entity reads answered from the cache since start.',
+    (c) => c.hits,
+  );
+  cacheGauge('rhizome_cache_misses', 'Entities loaded from storage since start.', (c) => c.misses);
+  cacheGauge(
+    'rhizome_cache_evictions',
+    'Entities evicted from the cache since start.',
+    (c) => c.evictions,
+  );
   new Gauge({
     name: 'rhizome_uptime_seconds',
     help: 'Seconds since the server started.',

@@ -69,6 +69,9 @@ export async function startServer(
       nodeId: config.nodeId,
       resolvers: plugins.resolvers,
       streamBufferSize: config.streamBufferSize,
+      cacheBytes: config.cacheBytes,
+      maxWatchedEntities: config.maxWatchedEntities,
+      onError: (error) => logger.error({ err: error }, 'entity cache: a load failed'),
     });
   } catch (error) {
     await store.close().catch(() => {});

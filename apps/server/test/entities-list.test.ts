@@ -51,13 +51,13 @@ describe('GET /api/entities without a schema', () => {
 
   it('leaves out entities whose every delta is negated, and reads asOf', async () => {
     const { request, node } = await seeded();
-    const bo = node.hyperview('user:bo').properties.name![0]!;
+    const bo = (await node.hyperview('user:bo')).properties.name![0]!;
     await request('POST', `/api/deltas/${bo.id}/negate`, { token: TOKENS.alice });
     const page = await (
       await request('GET', '/api/entities?prefix=user:', { token: TOKENS.reader })
     ).json();
     expect(page.entities.map((e: { id: string }) => e.id)).toEqual(['user:ada', 'user:cy']);
-    const ada = node.hyperview('user:ada').properties.name![0]!;
+    const ada = (await node.hyperview('user:ada')).properties.name![0]!;
     const before = await (
       await request('GET', `/api/entities?asOf=${ada.timeCreated}`, { token: TOKENS.reader })
     ).json();

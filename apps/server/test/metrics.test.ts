@@ -26,6 +26,16 @@ const stats = {
   subscriptions: 1,
   deltasInViews: 3,
   subscribersDropped: 4,
+  cache: {
+    residentEntities: 2,
+    pinnedEntities: 1,
+    bytes: 2048,
+    maxBytes: 4096,
+    hits: 7,
+    misses: 2,
+    evictions: 1,
+    deltas: 3,
+  },
 };
 
 /** Parses the exposition with a real Prometheus text-format parser: a malformed line throws. */
@@ -73,6 +83,10 @@ describe('createMetrics', () => {
     expect(families.get('rhizome_subscribers_dropped_total')!.metrics[0]!.value).toBe('4');
     expect(families.get('rhizome_subscriptions')!.metrics[0]!.value).toBe('1');
     expect(families.get('rhizome_uptime_seconds')!.metrics[0]!.value).toBe('2.5');
+    expect(families.get('rhizome_cache_entities')!.metrics[0]!.value).toBe('2');
+    expect(families.get('rhizome_cache_bytes')!.metrics[0]!.value).toBe('2048');
+    expect(families.get('rhizome_cache_max_bytes')!.metrics[0]!.value).toBe('4096');
+    expect(families.get('rhizome_cache_misses')!.metrics[0]!.value).toBe('2');
   });
 
   it('copies the node counters at each scrape rather than adding them up', async () => {

@@ -213,6 +213,7 @@ describeWithPostgres('appends to one schema from several stores (PostgreSQL)', (
           deltas: deltas.length,
           entities: 200,
           lastSeq: seqs.at(-1),
+          newestTime: Math.max(...deltas.map((delta) => delta.timeCreated)),
         });
       const entity = await stores[0]!.hyperview('entity-7');
       expect(entity).toHaveLength(deltas.length / 200);
@@ -271,11 +272,22 @@ describeWithPostgres('migrating a store written before rhizome_totals (PostgreSQ
 
       const store = await openServerStore(schema);
       try {
-        expect(await store.counts()).toEqual({ deltas: 3, entities: 1, lastSeq: 3 });
+        // Migration 0004 finds the newest timeCreated among the rows already there.
+        expect(await store.counts()).toEqual({
+          deltas: 3,
+          entities: 1,
+          lastSeq: 3,
+          newestTime: 1_800_000_000_000,
+        });
         expect(await store.entities()).toEqual({ entities: ['a0'], cursor: null });
         const [third] = createSmallDeltas(1, { prefix: 'b', start: 1_900_000_000_000 });
         await store.append([third!, first!]);
-        expect(await store.counts()).toEqual({ deltas: 4, entities: 2, lastSeq: 4 });
+        expect(await store.counts()).toEqual({
+          deltas: 4,
+          entities: 2,
+          lastSeq: 4,
+          newestTime: 1_900_000_000_000,
+        });
         expect((await store.hyperview('a0')).map((row) => row.delta.id)).toEqual([
           first!.id,
           second!.id,

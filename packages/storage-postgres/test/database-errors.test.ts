@@ -29,7 +29,7 @@ async function expectNoHalfWrittenBatch(store: DeltaStore): Promise<void> {
   const bomb = startDelta(1_800_000_000_000).set('explode', { value: 1 }).build();
   const error = await expectStorageError(store.append([a, b, bomb]), StorageErrorCode.Failed);
   expect((error as { details?: { databaseCode?: string } }).details?.databaseCode).toBe('P0001');
-  expect(await store.counts()).toEqual({ deltas: 0, entities: 0, lastSeq: 0 });
+  expect(await store.counts()).toEqual({ deltas: 0, entities: 0, lastSeq: 0, newestTime: 0 });
   expect(await store.get([a!.id, b!.id])).toEqual([]);
   expect(await store.hyperview('entity-0')).toEqual([]);
   // The store stays usable and the same deltas go in once the trap is avoided.

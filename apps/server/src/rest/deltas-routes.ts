@@ -50,9 +50,9 @@ export function createDeltaRoutes(): Hono<ServerEnv> {
     });
   });
 
-  routes.get('/:id', (c) => {
+  routes.get('/:id', async (c) => {
     assertScope(c.var.principal, 'read');
-    return c.json(c.var.node.getDelta(c.req.param('id')));
+    return c.json(await c.var.node.getDelta(c.req.param('id')));
   });
 
   routes.post('/:id/negate', async (c) => {

@@ -68,7 +68,7 @@ export function createEntityRoutes(): Hono<ServerEnv> {
     const limit = integerParam(c, 'limit');
     const asOf = integerParam(c, 'asOf');
     return c.json(
-      c.var.node.query({
+      await c.var.node.query({
         schema,
         ...(where === undefined
           ? {}
@@ -93,18 +93,20 @@ export function createEntityRoutes(): Hono<ServerEnv> {
     });
   });
 
-  routes.get('/:id/hyperview', (c) => {
+  routes.get('/:id/hyperview', async (c) => {
     assertScope(c.var.principal, 'read');
     const asOf = integerParam(c, 'asOf');
-    return c.json(c.var.node.hyperview(c.req.param('id'), asOf === undefined ? {} : { asOf }));
+    return c.json(
+      await c.var.node.hyperview(c.req.param('id'), asOf === undefined ? {} : { asOf }),
+    );
   });
 
-  routes.get('/:id', (c) => {
+  routes.get('/:id', async (c) => {
     assertScope(c.var.principal, 'read');
     const asOf = integerParam(c, 'asOf');
     const schema = c.req.query('schema');
     return c.json(
-      c.var.node.view(c.req.param('id'), {
+      await c.var.node.view(c.req.param('id'), {
         ...(asOf === undefined ? {} : { asOf }),
         ...(schema === undefined ? {} : { schema }),
       }),

@@ -16,7 +16,7 @@ describe('createRhizomeNode', () => {
     await first.putProperties('ada', { name: 'Ada' }, open);
     // A second node over the same (still open) store sees what the first wrote.
     node = await createRhizomeNode({ store, nodeId: 'n' });
-    expect(node.view('ada')).toEqual({ id: 'ada', name: 'Ada' });
+    expect(await node.view('ada')).toEqual({ id: 'ada', name: 'Ada' });
   });
 
   it('notifies a schema subscriber only when the resolved value changes', async () => {
@@ -151,7 +151,7 @@ describe('group commit', () => {
     expect(results.slice(1, 4).every((r) => (r as { status: string }).status === 'stored')).toBe(
       true,
     );
-    expect(node.view('e3')).toEqual({ id: 'e3', n: 3 });
+    expect(await node.view('e3')).toEqual({ id: 'e3', n: 3 });
     expect(node.stats()).toMatchObject({ deltasStored: 6, deltasDuplicate: 1, writeBatches: 2 });
   });
 
@@ -166,10 +166,10 @@ describe('group commit', () => {
     ];
     for (const write of doomed) await expect(write).rejects.toThrow('disk full');
     expect(appends).toEqual([1, 2]);
-    expect(() => node!.view('a')).toThrow('no visible delta');
+    await expect(node.view('a')).rejects.toThrow('no visible delta');
     expect((await store.counts()).deltas).toBe(1); // only the write before the failed group
     expect((await node.putProperties('a', { n: 3 }, open)).status).toBe('stored');
-    expect(node.view('a')).toEqual({ id: 'a', n: 3 });
+    expect(await node.view('a')).toEqual({ id: 'a', n: 3 });
   });
 });
 

@@ -25,8 +25,14 @@ export interface SchemaRegistry {
   list(): SchemaJson[];
 }
 
+/** Where schemas are read and registered: the node's entity cache, whose view store may change. */
+export interface SchemaHost {
+  readonly views: ViewStore;
+  registerSchema(schema: Schema): void;
+}
+
 export function createSchemaRegistry(
-  views: ViewStore,
+  host: SchemaHost,
   parseOptions: SchemaParseOptions = {},
 ): SchemaRegistry {
   // Parsed schemas by name, kept while their JSON is unchanged: the view store caches views per
@@ -34,7 +40,7 @@ export function createSchemaRegistry(
   const parsed = new Map<string, { text: string; schema: Schema }>();
 
   const load = (name: string): Schema | undefined => {
-    const text = views.view(schemaEntityId(name))[SCHEMA_PROPERTY];
+    const text = host.views.view(schemaEntityId(name))[SCHEMA_PROPERTY];
     if (typeof text !== 'string') return undefined;
     const cached = parsed.get(name);
     if (cached !== undefined && cached.text === text) return cached.schema;
@@ -53,7 +59,7 @@ export function createSchemaRegistry(
       const next = pending.pop()!;
       if (seen.has(next.name)) continue;
       seen.add(next.name);
-      views.registerSchema(next);
+      host.registerSchema(next);
       for (const definition of Object.values(next.properties)) {
         if (typeof definition.target !== 'string' || seen.has(definition.target)) continue;
         const target = load(definition.target);
@@ -69,7 +75,7 @@ export function createSchemaRegistry(
       const names: string[] = [];
       let cursor: string | undefined;
       for (;;) {
-        const page = views.entitiesWithProperty(SCHEMA_PROPERTY, {
+        const page = host.views.entitiesWithProperty(SCHEMA_PROPERTY, {
           limit: 1000,
           ...(cursor === undefined ? {} : { cursor }),
         });

@@ -61,8 +61,8 @@ const listInput = z
   })
   .strict();
 
-function rowOf(node: RhizomeNode, id: string): ExplorerEntityRow {
-  const properties = Object.values(node.hyperview(id).properties);
+async function rowOf(node: RhizomeNode, id: string): Promise<ExplorerEntityRow> {
+  const properties = Object.values((await node.hyperview(id)).properties);
   return {
     id,
     properties: properties.length,
@@ -92,7 +92,7 @@ async function scanIds(
   }
   let cursor: string | undefined;
   for (;;) {
-    const page = node.query({
+    const page = await node.query({
       schema: input.schema,
       limit: SCAN_PAGE,
       ...(cursor === undefined ? {} : { cursor }),
@@ -122,7 +122,7 @@ async function listEntities(
   });
   const totalCapped = total >= COUNT_SCAN_LIMIT;
   return {
-    entities: ids.map((id) => rowOf(node, id)),
+    entities: await Promise.all(ids.map((id) => rowOf(node, id))),
     cursor: more || (totalCapped && ids.length === limit) ? (ids.at(-1) ?? null) : null,
     total,
     totalCapped,
@@ -151,10 +151,10 @@ async function collectNeighbourhood(
   const depth = new Map<string, number>([[id, 0]]);
   const edges = new Map<string, NeighbourhoodEdge>();
   const hyperviews = new Map<string, HyperviewJson['properties']>();
-  const hyperviewOf = (entityId: string): HyperviewJson['properties'] => {
+  const hyperviewOf = async (entityId: string): Promise<HyperviewJson['properties']> => {
     let properties = hyperviews.get(entityId);
     if (properties === undefined) {
-      properties = node.hyperview(entityId).properties;
+      properties = (await node.hyperview(entityId)).properties;
       hyperviews.set(entityId, properties);
     }
     return properties;
@@ -176,7 +176,7 @@ async function collectNeighbourhood(
       edges.set(`${from}\u0000${to}\u0000${property}`, { from, to, property });
     };
     for (const entity of frontier) {
-      for (const [property, deltas] of Object.entries(hyperviewOf(entity))) {
+      for (const [property, deltas] of Object.entries(await hyperviewOf(entity))) {
         for (const delta of deltas) {
           for (const target of referencedIds(valueOf(delta, entity, property)))
             if (target !== entity) addLink(entity, target, property, target);
@@ -189,7 +189,7 @@ async function collectNeighbourhood(
           if (property === undefined || !isReference(holder) || holder.id === entity) continue;
           if (!referencedIds(valueOf(delta, holder.id, property)).includes(entity)) continue;
           // Only a visible delta links: it is then in the holder's hyperview under the property.
-          const listed = hyperviewOf(holder.id)[property] ?? [];
+          const listed = (await hyperviewOf(holder.id))[property] ?? [];
           if (listed.some((visible) => visible.id === delta.id))
             addLink(holder.id, entity, property, holder.id);
         }
@@ -218,8 +218,8 @@ export const explorerRouter = {
         .object({ id: entityIdInput, schema: z.string().min(1).optional(), asOf: asOfInput })
         .strict(),
     )
-    .query(({ ctx, input }) => {
-      const inspection = ctx.node.inspect(input.id, {
+    .query(async ({ ctx, input }) => {
+      const inspection = await ctx.node.inspect(input.id, {
         ...(input.schema === undefined ? {} : { schema: input.schema }),
         ...(input.asOf === undefined ? {} : { asOf: input.asOf }),
       });

@@ -1,0 +1,250 @@
+import { Vocabulary, type Delta } from '@rhizome/core';
+import type { DeltaStore } from '@rhizome/storage';
+import {
+  assertValidQuery,
+  inspectEntity,
+  matchesWhere,
+  type EntityInspection,
+  type Schema,
+} from '@rhizome/views';
+import { ApiErrorCode, createApiError } from '../errors.ts';
+import type { EntityCache } from './entity-cache.ts';
+import { nestingDepth } from './nesting.ts';
+import type {
+  EntityPageJson,
+  EntityViewJson,
+  HyperviewJson,
+  ListViewsInput,
+  QueryInput,
+  ReadOptionsJson,
+} from './node-types.ts';
+import type { SchemaRegistry } from './schema-registry.ts';
+
+/** The view with the entity id first; the id wins over a property that happens to be called `id`. */
+export function withId(entityId: string, view: unknown): EntityViewJson {
+  return Object.assign({ id: entityId }, view as Readonly<Record<string, unknown>>, {
+    id: entityId,
+  });
+}
+
+export interface NodeReads {
+  getDelta(id: string): Promise<Delta>;
+  hyperview(entityId: string, read?: ReadOptionsJson): Promise<HyperviewJson>;
+  view(
+    entityId: string,
+    read?: ReadOptionsJson & { readonly schema?: string },
+  ): Promise<EntityViewJson>;
+  listViews(input?: ListViewsInput): Promise<EntityPageJson>;
+  query(input: QueryInput): Promise<EntityPageJson>;
+  inspect(
+    entityId: string,
+    read?: ReadOptionsJson & { readonly schema?: string },
+  ): Promise<EntityInspection>;
+  referencesTo(entityId: string): Promise<Delta[]>;
+  /** The schema by name, or SCHEMA_NOT_FOUND. */
+  requireSchema(name: string): Schema;
+  /** How many reference hops a view under the schema may expand (0 without one). */
+  depthOf(schema: Schema | undefined): number;
+  /** The view of a resident entity now (no await: call right after the cache made it resident). */
+  resolveResident(entityId: string, schema: Schema | undefined, asOf?: number): EntityViewJson;
+  checkLimit(limit: number | undefined): void;
+}
+
+/** Candidate entities are taken from storage this many at a time while filling a page. */
+const SCAN_CHUNK = 200;
+
+/**
+ * Every read the node serves, answered from the entity cache: make what the read needs resident
+ * (one closure query per batch of misses), then resolve in the cache's view store with no await
+ * in between, so that an eviction cannot run between the two.
+ */
+export function createNodeReads(
+  store: DeltaStore,
+  cache: EntityCache,
+  schemas: SchemaRegistry,
+  maxPageSize: number,
+): NodeReads {
+  const requireSchema = (name: string): Schema => {
+    const schema = schemas.get(name);
+    if (schema === undefined) {
+      throw createApiError(ApiErrorCode.SchemaNotFound, `no schema named "${name}"`, {
+        details: { name },
+      });
+    }
+    return schema;
+  };
+  const depthOf = (schema: Schema | undefined): number => nestingDepth(schema, schemas.get);
+  const readOf = (asOf: number | undefined) => (asOf === undefined ? {} : { asOf });
+
+  const hasVisibleDelta = (entityId: string, asOf: number | undefined): boolean =>
+    cache.views.hyperview(entityId, readOf(asOf)).properties.size > 0;
+
+  const resolveResident = (
+    entityId: string,
+    schema: Schema | undefined,
+    asOf?: number,
+  ): EntityViewJson => {
+    const views = cache.views;
+    const view =
+      schema === undefined
+        ? views.view(entityId, readOf(asOf))
+        : views.resolve(schema, entityId, readOf(asOf));
+    return withId(entityId, view);
+  };
+
+  const checkLimit = (limit: number | undefined): void => {
+    if (limit !== undefined && (!Number.isInteger(limit) || limit < 1 || limit > maxPageSize)) {
+      throw createApiError(
+        ApiErrorCode.InvalidRequest,
+        `limit must be an integer from 1 to ${maxPageSize}`,
+        { details: { limit, max: maxPageSize } },
+      );
+    }
+  };
+
+  // Makes the entities resident (with what their nested views reach) and calls `visit` on each
+  // while it is: whole batches at once when nothing nests, one by one when something does.
+  const forEachResident = async (
+    ids: readonly string[],
+    depth: number,
+    visit: (entityId: string) => boolean,
+  ): Promise<void> => {
+    if (depth === 0) {
+      await cache.ensure(ids);
+      for (const id of ids) if (!visit(id)) return;
+      return;
+    }
+    for (const id of ids) {
+      await cache.ensureNested(id, depth);
+      if (!visit(id)) return;
+    }
+  };
+
+  // Pages through store entity ids (by `list`), keeping those `accept` takes, until `limit`.
+  const scan = async (
+    list: (
+      after: string | undefined,
+      limit: number,
+    ) => Promise<{
+      entities: readonly string[];
+      cursor: string | null;
+    }>,
+    cursor: string | undefined,
+    limit: number,
+    depth: number,
+    accept: (entityId: string) => EntityViewJson | undefined,
+  ): Promise<EntityPageJson> => {
+    const entities: EntityViewJson[] = [];
+    let after = cursor;
+    for (;;) {
+      const page = await list(after, SCAN_CHUNK);
+      let last: string | undefined;
+      await forEachResident(page.entities, depth, (id) => {
+        last = id;
+        const view = accept(id);
+        if (view !== undefined) entities.push(view);
+        return entities.length < limit;
+      });
+      const more = last !== page.entities.at(-1) || page.cursor !== null;
+      if (entities.length >= limit) return { entities, cursor: more ? last! : null };
+      if (page.cursor === null) return { entities, cursor: null };
+      after = page.cursor;
+    }
+  };
+
+  return {
+    requireSchema,
+    depthOf,
+    resolveResident,
+    checkLimit,
+    async getDelta(id) {
+      const delta = cache.views.get(id) ?? (await store.get([id]))[0];
+      if (delta === undefined)
+        throw createApiError(ApiErrorCode.DeltaNotFound, `no delta with id "${id}"`, {
+          details: { id },
+        });
+      return delta;
+    },
+    async hyperview(entityId, read = {}) {
+      await cache.ensure([entityId]);
+      const hyperview = cache.views.hyperview(entityId, readOf(read.asOf));
+      return { id: entityId, properties: Object.fromEntries(hyperview.properties) };
+    },
+    async view(entityId, read = {}) {
+      // The schema is looked up first: an unknown schema is the caller's mistake whatever the entity.
+      const schema = read.schema === undefined ? undefined : requireSchema(read.schema);
+      await cache.ensureNested(entityId, depthOf(schema));
+      if (!hasVisibleDelta(entityId, read.asOf)) {
+        throw createApiError(
+          ApiErrorCode.EntityNotFound,
+          `entity "${entityId}" has no visible delta`,
+          { details: { id: entityId } },
+        );
+      }
+      return resolveResident(entityId, schema, read.asOf);
+    },
+    async listViews(input = {}) {
+      checkLimit(input.limit);
+      // The store lists every referenced id; those with no visible delta (only negated ones, or
+      // none yet at asOf) are skipped, so a page may take several store pages to fill.
+      return scan(
+        (after, limit) =>
+          store.entities({
+            limit,
+            ...(input.prefix === undefined ? {} : { prefix: input.prefix }),
+            ...(after === undefined ? {} : { after }),
+          }),
+        input.cursor,
+        input.limit ?? 100,
+        0,
+        (id) =>
+          hasVisibleDelta(id, input.asOf) ? resolveResident(id, undefined, input.asOf) : undefined,
+      );
+    },
+    async query(input) {
+      checkLimit(input.limit);
+      const schema = requireSchema(input.schema);
+      assertValidQuery({
+        limit: input.limit ?? 100,
+        ...(input.where === undefined ? {} : { where: input.where }),
+        ...(input.cursor === undefined ? {} : { cursor: input.cursor }),
+      });
+      const properties = Object.keys(schema.properties);
+      if (properties.length === 0) return { entities: [], cursor: null };
+      // Candidates hold a stored delta under one of the schema's properties; an entity with no
+      // visible delta at all is not listed (as a view of it is ENTITY_NOT_FOUND).
+      return scan(
+        (after, limit) =>
+          store.entities({ limit, properties, ...(after === undefined ? {} : { after }) }),
+        input.cursor,
+        input.limit ?? 100,
+        depthOf(schema),
+        (id) => {
+          if (!hasVisibleDelta(id, input.asOf)) return undefined;
+          const view = cache.views.resolve(schema, id, readOf(input.asOf)) as Readonly<
+            Record<string, unknown>
+          >;
+          if (input.where !== undefined && !matchesWhere(view, input.where)) return undefined;
+          return withId(id, view);
+        },
+      );
+    },
+    async referencesTo(entityId) {
+      const found = new Map<string, Delta>();
+      for (const row of await store.hyperview(entityId)) {
+        if (row.property !== null || row.localContext === Vocabulary.negates) continue;
+        if (row.localContext === Vocabulary.transaction) continue;
+        found.set(row.delta.id, row.delta);
+      }
+      return [...found.values()];
+    },
+    async inspect(entityId, read = {}) {
+      const schema = read.schema === undefined ? undefined : requireSchema(read.schema);
+      await cache.ensureNested(entityId, depthOf(schema));
+      return inspectEntity(cache.views.closure(entityId), entityId, {
+        ...(schema === undefined ? {} : { schema }),
+        ...readOf(read.asOf),
+      });
+    },
+  };
+}

@@ -1,0 +1,203 @@
+import type { Clock, Delta, PropertyValue } from '@rhizome/core';
+import type { DeltaStore, StoredDelta } from '@rhizome/storage';
+import type {
+  EntityInspection,
+  InvalidateTarget,
+  Resolver,
+  SchemaJson,
+  Where,
+} from '@rhizome/views';
+import type { Principal } from '../principal.ts';
+import type { EntityCacheStats } from './entity-cache.ts';
+
+export type WriteStatus = 'stored' | 'duplicate';
+
+export interface WriteResult {
+  readonly id: string;
+  readonly status: WriteStatus;
+}
+
+/** An entity view on the wire: its id and its resolved properties. */
+export type EntityViewJson = { readonly id: string } & Readonly<Record<string, unknown>>;
+
+export interface HyperviewJson {
+  readonly id: string;
+  readonly properties: Readonly<Record<string, readonly Delta[]>>;
+}
+
+export interface DeltaPage {
+  readonly deltas: readonly Delta[];
+  /** Pass as `after` to continue. */
+  readonly cursor: string;
+  readonly hasMore: boolean;
+}
+
+export interface EntityPageJson {
+  readonly entities: readonly EntityViewJson[];
+  /** Pass as `cursor` for the next page; null on the last page. */
+  readonly cursor: string | null;
+}
+
+export interface NodeStatus {
+  readonly nodeId: string;
+  readonly deltas: number;
+  readonly entities: number;
+  readonly lastSeq: number;
+  readonly subscriptions: number;
+}
+
+/** Counters for /metrics. */
+export interface NodeStats {
+  readonly deltasStored: number;
+  readonly deltasDuplicate: number;
+  readonly writeBatches: number;
+  readonly subscriptions: number;
+  readonly deltasInViews: number;
+  readonly subscribersDropped: number;
+  /** The entity cache: what is resident, its estimated size against the budget, hits and misses. */
+  readonly cache: EntityCacheStats;
+}
+
+export interface ReadOptionsJson {
+  readonly asOf?: number;
+}
+
+export interface ListViewsInput extends ReadOptionsJson {
+  /** Only entity ids starting with this. */
+  readonly prefix?: string;
+  readonly limit?: number;
+  /** The previous page's `cursor`. */
+  readonly cursor?: string;
+}
+
+export interface QueryInput extends ReadOptionsJson {
+  readonly schema: string;
+  readonly where?: Where;
+  readonly limit?: number;
+  readonly cursor?: string;
+}
+
+/**
+ * The service behind every transport (tRPC, REST, later the CLI and sync): storage is the truth,
+ * entity views are read through a bounded cache of entity closures loaded from storage on a miss and kept in step by every append (this node's and, on a shared database, other processes'). Knows nothing of HTTP.
+ */
+export interface RhizomeNode {
+  readonly nodeId: string;
+  /** Validate every input (nothing is stored when one fails), store the batch durably and atomically, then update views and subscribers. */
+  write(
+    inputs: readonly unknown[],
+    principal: Principal,
+    options?: { readonly batch?: boolean },
+  ): Promise<WriteResult[]>;
+  /** One delta setting `properties` of `entityId`, as the caller. */
+  putProperties(
+    entityId: string,
+    properties: Readonly<Record<string, PropertyValue>>,
+    principal: Principal,
+  ): Promise<WriteResult>;
+  /**
+   * Deltas another node made, as sync hands them over: already validated (content id, limits) and
+   * taken as they are, whoever created them. Stored through the same group commit as local writes,
+   * so views, subscribers and the store's feed see them in one order. Resolves to the ids that
+   * were new.
+   */
+  replicate(deltas: readonly Delta[]): Promise<{ readonly inserted: readonly string[] }>;
+  /** The node's clock: sync folds peers' timestamps into it so local writes order after them. */
+  readonly clock: Clock;
+  /** Negates a delta; another creator's delta needs the `admin` scope. */
+  negate(deltaId: string, principal: Principal): Promise<WriteResult>;
+  /** A stored delta by id, from the cache or storage; DELTA_NOT_FOUND when unknown. */
+  getDelta(id: string): Promise<Delta>;
+  listDeltas(options?: { readonly after?: string; readonly limit?: number }): Promise<DeltaPage>;
+  hyperview(entityId: string, options?: ReadOptionsJson): Promise<HyperviewJson>;
+  /** The resolved view (under a schema by name, or schemaless); ENTITY_NOT_FOUND without a visible delta. */
+  view(
+    entityId: string,
+    options?: ReadOptionsJson & { readonly schema?: string },
+  ): Promise<EntityViewJson>;
+  query(input: QueryInput): Promise<EntityPageJson>;
+  /**
+   * Every entity with a visible delta (at `asOf`), schemaless views (last-write-wins), in
+   * entity-id order, paged.
+   */
+  listViews(input?: ListViewsInput): Promise<EntityPageJson>;
+  putSchema(
+    name: string,
+    json: unknown,
+    principal: Principal,
+  ): Promise<{ id: string; schema: SchemaJson }>;
+  getSchema(name: string): SchemaJson;
+  listSchemas(): SchemaJson[];
+  /** Referenced entity ids in code-unit order, paged (`cursor` null on the last page). */
+  listEntities(options?: {
+    readonly prefix?: string;
+    readonly after?: string;
+    readonly limit?: number;
+  }): Promise<{ entities: readonly string[]; cursor: string | null }>;
+  /** Every stored delta of the entity, classified for the read, and each resolver's choice (`inspectEntity`). */
+  inspect(
+    entityId: string,
+    options?: ReadOptionsJson & { readonly schema?: string },
+  ): Promise<EntityInspection>;
+  /**
+   * Stored deltas (visible or not) with a data pointer at the entity that has no targetContext:
+   * references to it from other entities' properties, which its own hyperview does not list.
+   */
+  referencesTo(entityId: string): Promise<Delta[]>;
+  /** The entity's view now, then each time it changes. Slow consumers see only the latest view. */
+  watchEntity(
+    entityId: string,
+    options: { readonly schema?: string },
+    signal?: AbortSignal,
+  ): AsyncGenerator<EntityViewJson>;
+  /**
+   * The query's first page now, then again whenever a write changes it (ids or views). Slow
+   * consumers see only the latest page. Re-runs the query after each write batch, so the number
+   * of open query subscriptions is capped (`maxQuerySubscriptions`).
+   */
+  watchQuery(input: QueryInput, signal?: AbortSignal): AsyncGenerator<EntityPageJson>;
+  /** Every delta newly stored from now on. A consumer too far behind is dropped (SUBSCRIBER_TOO_SLOW). */
+  watchDeltas(signal?: AbortSignal): AsyncGenerator<Delta>;
+  /**
+   * The raw stream with each delta's local sequence number. With `after` (a seq this stream, or
+   * `listDeltas`' cursor, gave), first every delta stored after it, then live, with no gap and no
+   * repeat: how a consumer resumes after a disconnect. Without it, from now on. A consumer more
+   * than `streamBufferSize` deltas behind the live stream is dropped (SUBSCRIBER_TOO_SLOW).
+   */
+  streamDeltas(
+    options?: { readonly after?: number },
+    signal?: AbortSignal,
+  ): AsyncGenerator<StoredDelta>;
+  status(): Promise<NodeStatus>;
+  stats(): NodeStats;
+  /**
+   * Drops the cached views that `target` (a schema, a custom resolver, or a name) produced, so
+   * they are resolved again; subscribers whose view changes hear of it. For plugin hot reloads.
+   */
+  invalidateViews(target: InvalidateTarget): void;
+  /** False once closing has begun. */
+  readonly accepting: boolean;
+  /** Stops taking writes, waits for those in flight, ends subscriptions, closes the store. */
+  close(): Promise<void>;
+}
+
+export interface CreateNodeOptions {
+  readonly store: DeltaStore;
+  /** Stamped as `host` on deltas this node creates. */
+  readonly nodeId: string;
+  readonly clock?: Clock;
+  /** Buffered deltas per raw-stream subscriber before it is dropped (default 1,000). */
+  readonly streamBufferSize?: number;
+  /** Largest page of GET /api/deltas and queries (default 1,000). */
+  readonly maxPageSize?: number;
+  /** Open query subscriptions at most (default 100): each costs a query per write batch. */
+  readonly maxQuerySubscriptions?: number;
+  /** Custom property resolvers that schemas may name (`"resolver": { "custom": "<name>" }`). */
+  readonly resolvers?: Readonly<Record<string, Resolver>>;
+  /** Estimated bytes of entity closures the node keeps in memory (default 256 MiB). */
+  readonly cacheBytes?: number;
+  /** Entities held resident by live entity subscriptions at most (default 100,000). */
+  readonly maxWatchedEntities?: number;
+  /** An error in the background (a failed cache load while ingesting appended deltas). */
+  readonly onError?: (error: unknown) => void;
+}

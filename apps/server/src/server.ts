@@ -2,7 +2,7 @@ import { mkdir } from 'node:fs/promises';
 import type { Server as HttpServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { dirname } from 'node:path';
-import { createOpenPrincipal, createRhizomeNode, type RhizomeNode } from '@rhizome/api';
+import { createOpenPrincipal, createRhizomeNode, type RhizomeNode } from '@rhizome/node';
 import type { DeltaStore } from '@rhizome/storage';
 import { openDeltaStore } from '@rhizome/storage-postgres';
 import { serve } from '@hono/node-server';

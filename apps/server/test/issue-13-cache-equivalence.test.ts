@@ -4,7 +4,7 @@
 // queries — after random histories with negations, double negations and transactions arrive in
 // random batches, with reads in between, and again after a restart over the same store.
 import { createDeltaBuilder, type Delta } from '@rhizome/core';
-import { createRhizomeNode, type Principal, type RhizomeNode } from '@rhizome/api';
+import { createRhizomeNode, type Principal, type RhizomeNode } from '@rhizome/node';
 import { createMemoryStore, type DeltaStore } from '@rhizome/storage';
 import { openPgliteStore } from '@rhizome/storage-postgres/pglite';
 import {

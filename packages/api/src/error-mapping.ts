@@ -1,6 +1,6 @@
 import { isRhizomeError } from '@rhizome/core';
 import type { TRPC_ERROR_CODE_KEY } from '@trpc/server';
-import { ApiErrorCode } from './errors.ts';
+import { ApiErrorCode } from '@rhizome/node';
 
 /**
  * The one table from stable error codes (core, views, storage, api) to HTTP statuses. REST,

@@ -1,11 +1,8 @@
-export * from './errors.ts';
+// The engine (node, errors, principals) is @rhizome/node; the contract re-exports it so that a
+// transport or a client needs one import.
+export * from '@rhizome/node';
 export * from './error-mapping.ts';
-export * from './principal.ts';
 export * from './inputs.ts';
 export * from './peers.ts';
-export * from './node/async-queue.ts';
-export * from './node/complete-delta.ts';
-export * from './node/schema-registry.ts';
-export * from './node/rhizome-node.ts';
 export { createContext, toTRPCError, type ApiContext, type CreateContextOptions } from './trpc.ts';
 export * from './root.ts';

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { ApiErrorCode, createApiError } from './errors.ts';
+import { ApiErrorCode, createApiError } from '@rhizome/node';
 
 /** One row of a node's peer list, as the API shows it. */
 export interface PeerRow {

@@ -2,11 +2,11 @@ import { createDeltaBuilder, type Delta } from '@rhizome/core';
 import { createMemoryStore } from '@rhizome/storage';
 import { TRPCError } from '@trpc/server';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { createRhizomeNode, type RhizomeNode } from './node/rhizome-node.ts';
-import { createOpenPrincipal, type Principal, type Scope } from './principal.ts';
+import { createRhizomeNode, type RhizomeNode } from '@rhizome/node';
+import { createOpenPrincipal, type Principal, type Scope } from '@rhizome/node';
 import { createCaller } from './root.ts';
 import { getHttpStatus, toErrorResponse } from './error-mapping.ts';
-import { ApiErrorCode, createApiError } from './errors.ts';
+import { ApiErrorCode, createApiError } from '@rhizome/node';
 import type { PeerRow, PeerService } from './peers.ts';
 import { createContext } from './trpc.ts';
 

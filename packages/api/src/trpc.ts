@@ -1,10 +1,10 @@
 import { isRhizomeError } from '@rhizome/core';
 import { initTRPC, TRPCError } from '@trpc/server';
 import { getTrpcCode, toErrorResponse } from './error-mapping.ts';
-import { ApiErrorCode } from './errors.ts';
-import type { RhizomeNode } from './node/rhizome-node.ts';
+import { ApiErrorCode } from '@rhizome/node';
+import type { RhizomeNode } from '@rhizome/node';
 import type { PeerService } from './peers.ts';
-import { assertScope, type Principal, type Scope } from './principal.ts';
+import { assertScope, type Principal, type Scope } from '@rhizome/node';
 
 export interface ApiContext {
   readonly node: RhizomeNode;

@@ -1,8 +1,8 @@
 import { createMemoryStore } from '@rhizome/storage';
 import { TRPCError } from '@trpc/server';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { createRhizomeNode, type RhizomeNode } from '../node/rhizome-node.ts';
-import type { Principal } from '../principal.ts';
+import { createRhizomeNode, type RhizomeNode } from '@rhizome/node';
+import type { Principal } from '@rhizome/node';
 import { createCaller } from '../root.ts';
 import { createContext } from '../trpc.ts';
 

@@ -1,9 +1,9 @@
 import { isReference } from '@rhizome/core';
 import { isReferenceValue, valueOf } from '@rhizome/views';
 import { z } from 'zod';
-import { ApiErrorCode, createApiError } from '../errors.ts';
+import { ApiErrorCode, createApiError } from '@rhizome/node';
 import { asOfInput, entityIdInput } from '../inputs.ts';
-import type { HyperviewJson, RhizomeNode } from '../node/rhizome-node.ts';
+import type { HyperviewJson, RhizomeNode } from '@rhizome/node';
 import { readProcedure } from '../trpc.ts';
 
 /** Entities scanned at most to count a listing; a larger count is reported as a lower bound. */

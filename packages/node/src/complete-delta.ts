@@ -9,8 +9,8 @@ import {
   type Clock,
   type Delta,
 } from '@rhizome/core';
-import { ApiErrorCode, createApiError } from '../errors.ts';
-import { hasScope, type Principal } from '../principal.ts';
+import { ApiErrorCode, createApiError } from './errors.ts';
+import { hasScope, type Principal } from './principal.ts';
 
 export interface CompleteDeltaOptions {
   readonly principal: Principal;

@@ -1,6 +1,6 @@
 import { isReference, Vocabulary, type Delta } from '@rhizome/core';
-import { ApiErrorCode, createApiError } from '../errors.ts';
-import { hasScope, type Principal } from '../principal.ts';
+import { ApiErrorCode, createApiError } from './errors.ts';
+import { hasScope, type Principal } from './principal.ts';
 import { SCHEMA_ENTITY_PREFIX } from './schema-registry.ts';
 
 /** Looks stored deltas up by id (`DeltaStore.get`): unknown ids are left out. */

@@ -1,8 +1,8 @@
 import { createClock, createDeltaBuilder, type Delta } from '@rhizome/core';
 import { StorageLimits, type StoredDelta } from '@rhizome/storage';
 import { parseSchema, serializeSchema } from '@rhizome/views';
-import { ApiErrorCode, createApiError } from '../errors.ts';
-import type { Principal } from '../principal.ts';
+import { ApiErrorCode, createApiError } from './errors.ts';
+import type { Principal } from './principal.ts';
 import { authorizeWrites } from './authorize-writes.ts';
 import { completeDelta } from './complete-delta.ts';
 import { createEntityCache } from './entity-cache.ts';

@@ -1,6 +1,6 @@
 import { createMemoryStore, type DeltaStore } from '@rhizome/storage';
 import { afterEach, describe, expect, it } from 'vitest';
-import { createOpenPrincipal } from '../principal.ts';
+import { createOpenPrincipal } from './principal.ts';
 import { createRhizomeNode, type RhizomeNode } from './rhizome-node.ts';
 
 const open = createOpenPrincipal();

@@ -1,4 +1,4 @@
-import { createApiError, ApiErrorCode } from '../errors.ts';
+import { createApiError, ApiErrorCode } from './errors.ts';
 
 export interface AsyncQueueOptions {
   /** Items held for a consumer that has not caught up. */

@@ -7,7 +7,7 @@ import type {
   SchemaJson,
   Where,
 } from '@rhizome/views';
-import type { Principal } from '../principal.ts';
+import type { Principal } from './principal.ts';
 import type { EntityCacheStats } from './entity-cache.ts';
 
 export type WriteStatus = 'stored' | 'duplicate';

@@ -1,6 +1,6 @@
 import type { DeltaStore, StoredDelta } from '@rhizome/storage';
 import { StorageLimits } from '@rhizome/storage';
-import { ApiErrorCode, createApiError } from '../errors.ts';
+import { ApiErrorCode, createApiError } from './errors.ts';
 import { createAsyncQueue, type AsyncQueue } from './async-queue.ts';
 import type { EntityCache } from './entity-cache.ts';
 import type { NodeReads } from './node-reads.ts';

@@ -7,7 +7,7 @@ import {
   type EntityInspection,
   type Schema,
 } from '@rhizome/views';
-import { ApiErrorCode, createApiError } from '../errors.ts';
+import { ApiErrorCode, createApiError } from './errors.ts';
 import type { EntityCache } from './entity-cache.ts';
 import { nestingDepth } from './nesting.ts';
 import type {

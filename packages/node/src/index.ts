@@ -1,0 +1,7 @@
+export * from './errors.ts';
+export * from './principal.ts';
+export * from './async-queue.ts';
+export * from './complete-delta.ts';
+export * from './schema-registry.ts';
+export type { EntityCacheStats } from './entity-cache.ts';
+export * from './rhizome-node.ts';

@@ -1,0 +1,3 @@
+import { createProject } from '@rhizome/vitest-config';
+
+export default createProject('node');

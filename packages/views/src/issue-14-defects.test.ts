@@ -1,0 +1,47 @@
+/** The @rhizome/views defects issue 14 names, each pinned. */
+import { createDeltaBuilder, type Delta, type PropertyValue } from '@rhizome/core';
+import { describe, expect, it } from 'vitest';
+import { defineSchema, prop } from './schema.ts';
+import { createViewStore } from './view-store.ts';
+
+const at = (time: number, creator = 'alice') =>
+  createDeltaBuilder({ creator, host: 'h', timeCreated: time });
+const set = (
+  time: number,
+  entity: string,
+  properties: Record<string, PropertyValue>,
+  creator = 'alice',
+): Delta => at(time, creator).set(entity, properties).build();
+const negate = (time: number, target: Delta): Delta => at(time).negate(target.id).build();
+
+const named = defineSchema({ name: 'u', properties: { name: prop.string() } });
+
+describe('issue 14: query lists only entities with a visible delta', () => {
+  it('defect 14.1: query() does not list entities with no visible delta', () => {
+    const store = createViewStore();
+    const gone = set(1, 'gone', { name: 'Ghost' });
+    store.ingestMany([
+      gone,
+      negate(2, gone),
+      at(3).set('pending', { name: 'P' }).inTransaction('tx').build(),
+      set(10, 'later', { name: 'L' }),
+      set(4, 'kept', { name: 'K' }),
+      set(5, 'by-bob', { name: 'B' }, 'bob'),
+    ]);
+    // Negated and pending-transaction entities: absent without `where` and with one an empty view satisfies.
+    expect(store.query(named).ids).toEqual(['by-bob', 'kept', 'later']);
+    expect(store.query(named, { where: { name: { exists: false } } }).ids).toEqual([]);
+    // `asOf` before the entity's only delta.
+    expect(store.query(named, { asOf: 5 }).ids).toEqual(['by-bob', 'kept']);
+    // A filter that excludes the entity's only delta.
+    expect(store.query(named, { filter: { creators: ['alice'] } }).ids).toEqual(['kept', 'later']);
+    expect(
+      store.query(named, { filter: { creators: ['bob'] }, where: { name: { exists: false } } }).ids,
+    ).toEqual([]);
+    // Pages count listed entities only.
+    expect(store.query(named, { limit: 1 })).toEqual({ ids: ['by-bob'], nextCursor: 'by-bob' });
+    // A delta under a property the schema does not declare does not make the entity listed.
+    store.ingest(set(6, 'other', { colour: 'red' }));
+    expect(store.query(named).ids).toEqual(['by-bob', 'kept', 'later']);
+  });
+});

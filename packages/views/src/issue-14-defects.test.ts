@@ -45,3 +45,50 @@ describe('issue 14: query lists only entities with a visible delta', () => {
     expect(store.query(named).ids).toEqual(['by-bob', 'kept', 'later']);
   });
 });
+
+describe('issue 14: an entity can be its own value', () => {
+  const person = defineSchema({
+    name: 'person',
+    properties: { name: prop.string(), friends: prop.references('person') },
+  });
+
+  it('defect 14.2: a self-reference can be a value', () => {
+    const store = createViewStore({ schemas: [person] });
+    store.ingest(set(1, 'alice', { friends: { id: 'alice' } }));
+    expect(store.view('alice')).toEqual({ friends: { id: 'alice' } });
+    expect(store.resolve(person, 'alice')).toEqual({
+      friends: [{ id: 'alice', friends: [{ id: 'alice' }] }],
+    });
+    store.ingest(set(2, 'alice', { name: 'Alice' }));
+    // Nesting stops at the depth bound (default 1), as for any other reference.
+    expect(store.resolve(person, 'alice')).toEqual({
+      name: 'Alice',
+      friends: [{ id: 'alice', name: 'Alice', friends: [{ id: 'alice' }] }],
+    });
+    // Next to other properties set in the same delta, and next to another reference.
+    store.ingest(
+      at(3)
+        .set('bob', { name: 'Bob', friends: { id: 'bob' } })
+        .build(),
+    );
+    store.ingest(set(4, 'bob', { friends: { id: 'alice' } }));
+    expect(store.view('bob')).toEqual({ name: 'Bob', friends: { id: 'alice' } });
+    expect(store.resolve(person, 'bob').friends.map((friend) => friend.id)).toEqual([
+      'bob',
+      'alice',
+    ]);
+  });
+
+  it('defect 14.2: a relation with both ends at one entity is a self-reference', () => {
+    const store = createViewStore({ schemas: [person] });
+    store.ingest(
+      at(1)
+        .relate({ entity: 'carol', property: 'friends' }, { entity: 'carol', property: 'friends' })
+        .build(),
+    );
+    expect(store.view('carol')).toEqual({ friends: { id: 'carol' } });
+    expect(store.resolve(person, 'carol')).toEqual({
+      friends: [{ id: 'carol', friends: [{ id: 'carol' }] }],
+    });
+  });
+});

@@ -92,3 +92,53 @@ describe('issue 14: an entity can be its own value', () => {
     });
   });
 });
+
+describe("issue 14: the 'value' tie-break", () => {
+  const scored = defineSchema({
+    name: 'scored',
+    properties: {
+      score: prop.number({ resolver: { kind: 'lww', tieBreak: 'value' } }),
+      any: prop.any({ resolver: { kind: 'lww', tieBreak: 'value' } }),
+    },
+  });
+  const resolveBothWays = (deltas: Delta[]) =>
+    [deltas, [...deltas].reverse()].map((order) => {
+      const store = createViewStore({ schemas: [scored] });
+      for (const delta of order) store.ingest(delta);
+      return store.resolve(scored, 's');
+    });
+
+  it("defect 14.3: the 'value' tie-break compares numbers numerically", () => {
+    for (const [a, b, greatest] of [
+      [100, 20, 100],
+      [9, 10, 10],
+      [-5, 3, 3],
+      [-10, -9, -9],
+      [1.25, 1.5, 1.5],
+    ] as const) {
+      const views = resolveBothWays([set(1, 's', { score: a }), set(1, 's', { score: b }, 'bob')]);
+      expect(views).toEqual([{ score: greatest }, { score: greatest }]);
+    }
+  });
+
+  it("defect 14.3: the 'value' tie-break orders values of different types the same way on every node", () => {
+    // null < booleans < numbers < strings < references < composites (docs/semantics.md, section 8).
+    const candidates: Delta[] = [
+      at(1)
+        .pointer({ localContext: 'x', target: { id: 's' }, targetContext: 'any' })
+        .pointer({ localContext: 'a', target: 1 })
+        .pointer({ localContext: 'b', target: 2 })
+        .build(),
+      set(1, 's', { any: { id: 'z' } }),
+      set(1, 's', { any: 'a' }),
+      set(1, 's', { any: 100 }),
+      set(1, 's', { any: true }),
+      set(1, 's', { any: null }),
+    ];
+    const expected = [{ a: 1, b: 2 }, { id: 'z' }, 'a', 100, true, null];
+    for (let drop = 0; drop < candidates.length; drop++) {
+      const views = resolveBothWays(candidates.slice(drop));
+      expect(views).toEqual([{ any: expected[drop] }, { any: expected[drop] }]);
+    }
+  });
+});

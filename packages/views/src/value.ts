@@ -122,3 +122,51 @@ export function stableStringify(value: unknown): string {
   const keys = Object.keys(record).sort();
   return `{${keys.map((key) => `${JSON.stringify(key)}:${stableStringify(record[key])}`).join(',')}}`;
 }
+
+function compareText(a: string, b: string): number {
+  return a < b ? -1 : a > b ? 1 : 0;
+}
+
+/** Rank of a value's type in the total order of values (see `compareValues`). */
+function typeRank(value: unknown): number {
+  if (value === undefined) return 0;
+  if (value === null) return 1;
+  switch (typeof value) {
+    case 'boolean':
+      return 2;
+    case 'number':
+      return 3;
+    case 'string':
+      return 4;
+    default:
+      return isReferenceValue(value) ? 5 : 6;
+  }
+}
+
+/**
+ * A total order on values, the same on every node (docs/semantics.md, "Resolvers"): by type, null
+ * < booleans < numbers < strings < references < composites; false < true; numbers numerically
+ * (NaN, which no delta can hold, first); strings and reference ids in code-unit order; composites
+ * (and any other object) by their JSON with sorted keys. Returns 0 exactly when the values have
+ * the same `valueKey`, so a tie left by it is a tie between equal values.
+ */
+export function compareValues(a: unknown, b: unknown): number {
+  const rank = typeRank(a) - typeRank(b);
+  if (rank !== 0) return rank;
+  switch (typeof a) {
+    case 'boolean':
+      return Number(a) - Number(b as boolean);
+    case 'number': {
+      const y = b as number;
+      if (Number.isNaN(a) || Number.isNaN(y))
+        return Number(Number.isNaN(y)) - Number(Number.isNaN(a));
+      return a < y ? -1 : a > y ? 1 : 0;
+    }
+    case 'string':
+      return compareText(a, b as string);
+    default:
+      if (a === undefined || a === null) return 0;
+      if (isReferenceValue(a)) return compareText(a.id, (b as Reference).id);
+      return compareText(stableStringify(a), stableStringify(b));
+  }
+}

@@ -142,3 +142,105 @@ describe("issue 14: the 'value' tie-break", () => {
     }
   });
 });
+
+describe('issue 14: references inside composite values', () => {
+  const person = defineSchema({
+    name: 'person',
+    properties: { name: prop.string(), collaborations: prop.references('person') },
+  });
+  // Alice leads a collaboration with Bob and Carol on a budget: one delta, listed under the
+  // `collaborations` property of all three.
+  const deal = at(1)
+    .pointer({ localContext: 'lead', target: { id: 'alice' }, targetContext: 'collaborations' })
+    .pointer({ localContext: 'partner', target: { id: 'bob' }, targetContext: 'collaborations' })
+    .pointer({ localContext: 'partner', target: { id: 'carol' }, targetContext: 'collaborations' })
+    .pointer({ localContext: 'budget', target: 5000 })
+    .build();
+  const names = [
+    set(2, 'alice', { name: 'Alice' }),
+    set(2, 'bob', { name: 'Bob' }),
+    set(2, 'carol', { name: 'Carol' }),
+  ];
+
+  it('defect 14.4: references inside a composite value resolve, nested under the depth bound', () => {
+    const store = createViewStore({ schemas: [person] });
+    store.ingestMany([deal, ...names]);
+    const fromBob = { lead: { id: 'alice' }, partner: { id: 'carol' }, budget: 5000 };
+    const fromCarol = { lead: { id: 'alice' }, partner: { id: 'bob' }, budget: 5000 };
+    expect(store.resolve(person, 'alice')).toEqual({
+      name: 'Alice',
+      collaborations: [
+        {
+          partner: [
+            { id: 'bob', name: 'Bob', collaborations: [fromBob] },
+            { id: 'carol', name: 'Carol', collaborations: [fromCarol] },
+          ],
+          budget: 5000,
+        },
+      ],
+    });
+    expect(store.resolve(person, 'bob')).toEqual({
+      name: 'Bob',
+      collaborations: [
+        {
+          lead: {
+            id: 'alice',
+            name: 'Alice',
+            collaborations: [{ partner: [{ id: 'bob' }, { id: 'carol' }], budget: 5000 }],
+          },
+          partner: { id: 'carol', name: 'Carol', collaborations: [fromCarol] },
+          budget: 5000,
+        },
+      ],
+    });
+    // A nested entity's change reaches the cached view and its subscribers.
+    const seen: unknown[] = [];
+    store.subscribe('alice', (view) => seen.push(view), { schema: person });
+    store.ingest(set(3, 'carol', { name: 'Caz' }));
+    expect(seen).toHaveLength(1);
+    expect(store.resolve(person, 'alice').collaborations[0]).toMatchObject({
+      partner: [{ id: 'bob' }, { id: 'carol', name: 'Caz' }],
+    });
+  });
+
+  it('defect 14.4: a single reference property, depth 0, and composites without references', () => {
+    const flat = defineSchema({
+      name: 'flat',
+      properties: { collaborations: prop.references('person', { depth: 0 }) },
+    });
+    const one = defineSchema({
+      name: 'one',
+      properties: { collaborations: prop.reference('person') },
+    });
+    const store = createViewStore({ schemas: [person, flat, one] });
+    store.ingestMany([deal, ...names]);
+    expect(store.resolve(flat, 'alice')).toEqual({
+      collaborations: [{ partner: [{ id: 'bob' }, { id: 'carol' }], budget: 5000 }],
+    });
+    expect(store.resolve(one, 'carol')).toEqual({
+      collaborations: {
+        lead: {
+          id: 'alice',
+          name: 'Alice',
+          collaborations: [{ partner: [{ id: 'bob' }, { id: 'carol' }], budget: 5000 }],
+        },
+        partner: {
+          id: 'bob',
+          name: 'Bob',
+          collaborations: [{ lead: { id: 'alice' }, partner: { id: 'carol' }, budget: 5000 }],
+        },
+        budget: 5000,
+      },
+    });
+    // A composite holding no reference is not a reference: a reference property ignores it.
+    store.ingest(
+      at(4)
+        .pointer({ localContext: 'x', target: { id: 'dan' }, targetContext: 'collaborations' })
+        .pointer({ localContext: 'budget', target: 10 })
+        .pointer({ localContext: 'year', target: 2026 })
+        .build(),
+    );
+    expect(store.resolve(flat, 'dan')).toEqual({ collaborations: [] });
+    expect(store.view('dan')).toEqual({ collaborations: { budget: 10, year: 2026 } });
+  });
+});

@@ -105,6 +105,22 @@ export function isReferenceValue(value: unknown): value is Reference {
   return keys.length === 1 && keys[0] === 'id' && typeof (value as Reference).id === 'string';
 }
 
+/** True for a composite value: an object that is neither an array nor a reference. */
+export function isCompositeValue(value: unknown): value is CompositeValue {
+  return (
+    typeof value === 'object' && value !== null && !Array.isArray(value) && !isReferenceValue(value)
+  );
+}
+
+/** True when a composite holds a reference, directly or in a repeated localContext's array. */
+export function hasReferenceInside(value: CompositeValue): boolean {
+  for (const part of Object.values(value)) {
+    if (isReferenceValue(part)) return true;
+    if (Array.isArray(part) && part.some(isReferenceValue)) return true;
+  }
+  return false;
+}
+
 /** A string that is equal for two values iff they are the same value (used by set and majority). */
 export function valueKey(value: unknown): string {
   if (value === null || typeof value !== 'object')

@@ -12,10 +12,11 @@ import {
   type AllPropertiesOptions,
   type FlatView,
 } from './resolve-view.ts';
+import { nestReferences } from './nest-references.ts';
 import { runQuery } from './run-query.ts';
 import { assertValidSchema, type PropertyDefinition, type Schema, type ViewOf } from './schema.ts';
 import type { EntityDeltaChange, EntityResolver, Hyperview, ReadOptions, Resolver } from './types.ts';
-import { isReferenceValue, stableStringify } from './value.ts';
+import { stableStringify } from './value.ts';
 import { createVisibility, type TransactionState, type Visibility } from './visibility.ts';
 
 /** A schemaless view: every property the entity has, resolved. */
@@ -287,13 +288,12 @@ export function createViewStore(options: ViewStoreOptions = {}): ViewStore {
       const allowed = Math.min(budget, definition.depth ?? 1);
       if (allowed < 1) continue;
       const target = lookupSchema(definition.target);
-      const nest = (item: unknown): unknown => {
-        if (!isReferenceValue(item)) return item;
-        const nested = expand(target, item.id, allowed - 1, read, visibility, deps);
-        return Object.freeze(Object.fromEntries([['id', item.id], ...Object.entries(nested)]));
+      const nest = (id: string): unknown => {
+        const nested = expand(target, id, allowed - 1, read, visibility, deps);
+        return Object.freeze(Object.fromEntries([['id', id], ...Object.entries(nested)]));
       };
       expanded ??= { ...flat };
-      expanded[property] = Array.isArray(value) ? Object.freeze(value.map(nest)) : nest(value);
+      expanded[property] = nestReferences(value, nest);
     }
     return expanded === undefined ? flat : Object.freeze(expanded);
   };

@@ -2,6 +2,7 @@
 import { createDeltaBuilder, type Delta, type PropertyValue } from '@rhizome/core';
 import { describe, expect, it } from 'vitest';
 import { defineSchema, prop } from './schema.ts';
+import type { EntityResolver } from './types.ts';
 import { createViewStore } from './view-store.ts';
 
 const at = (time: number, creator = 'alice') =>
@@ -242,5 +243,51 @@ describe('issue 14: references inside composite values', () => {
     );
     expect(store.resolve(flat, 'dan')).toEqual({ collaborations: [] });
     expect(store.view('dan')).toEqual({ collaborations: { budget: 10, year: 2026 } });
+  });
+});
+
+describe('issue 14: queries on a schema resolved by an entity resolver', () => {
+  // Like a plugin pipeline: the schema declares no property, the resolver decides the view.
+  const pricing: EntityResolver<{ price?: number; quantity?: number; total?: number }> = {
+    name: 'test/pricing',
+    resolve(input) {
+      const last = (property: string): number | undefined => {
+        const deltas = input.properties.get(property);
+        const value =
+          deltas === undefined ? undefined : input.valueOf(deltas[deltas.length - 1]!, property);
+        return typeof value === 'number' ? value : undefined;
+      };
+      const price = last('price');
+      const quantity = last('quantity');
+      return {
+        ...(price === undefined ? {} : { price }),
+        ...(quantity === undefined ? {} : { quantity }),
+        ...(price === undefined || quantity === undefined ? {} : { total: price * quantity }),
+      };
+    },
+  };
+  const order = defineSchema({ name: 'order', properties: {}, entityResolver: pricing });
+
+  it('defect 14.6: where evaluates against the plugin-resolved view', () => {
+    const store = createViewStore({ schemas: [order] });
+    const cancelled = set(1, 'o4', { price: 100, quantity: 100 });
+    store.ingestMany([
+      set(1, 'o1', { price: 5, quantity: 2 }),
+      set(1, 'o2', { price: 30, quantity: 1 }),
+      set(1, 'o3', { price: 7 }),
+      cancelled,
+      negate(2, cancelled),
+      set(5, 'o5', { price: 50, quantity: 3 }),
+    ]);
+    expect(store.query(order, { where: { total: { gte: 10 } } }).ids).toEqual(['o1', 'o2', 'o5']);
+    expect(store.query(order, { where: { total: { gt: 10 } } }).ids).toEqual(['o2', 'o5']);
+    expect(store.query(order, { where: { total: { exists: false } } }).ids).toEqual(['o3']);
+    expect(store.query(order, { where: { price: { in: [7, 50] } }, asOf: 4 }).ids).toEqual(['o3']);
+    // Without `where`: every entity with a visible delta, paged.
+    expect(store.query(order).ids).toEqual(['o1', 'o2', 'o3', 'o5']);
+    expect(store.query(order, { limit: 2, cursor: 'o1' })).toEqual({
+      ids: ['o2', 'o3'],
+      nextCursor: 'o3',
+    });
   });
 });

@@ -1,3 +1,4 @@
+import type { Delta } from '@rhizome/core';
 import type { DeltaIndex } from './delta-index.ts';
 import { matchesWhere, sortedAfter, type Page, type QueryOptions } from './query.ts';
 import type { Schema } from './schema.ts';
@@ -15,7 +16,9 @@ export type ViewReader = (
  * `query`'s page: the entities with at least one visible delta (in this read) under one of the
  * schema's properties, in cursor order, whose view satisfies `where`. An entity whose deltas are
  * all hidden (negated, in a pending transaction, after `asOf`, filtered out) is not listed, even
- * when its empty view would satisfy `where`.
+ * when its empty view would satisfy `where`. A schema resolved by an entity resolver (a plugin
+ * pipeline) declares no properties but reads them all, so there every entity with a visible delta
+ * under any property is a candidate, and `where` names the resolver's output properties.
  */
 export function runQuery(
   index: DeltaIndex,
@@ -24,10 +27,15 @@ export function runQuery(
   readView: ViewReader,
 ): Page {
   const limit = options.limit ?? 100;
-  const properties = Object.keys(schema.properties);
+  // undefined: every property (an entity resolver reads them all).
+  const properties =
+    schema.entityResolver === undefined ? Object.keys(schema.properties) : undefined;
   const candidates = new Set<string>();
-  for (const property of properties) {
-    for (const entityId of index.entitiesWithProperty(property)) candidates.add(entityId);
+  if (properties === undefined) for (const entityId of index.entityIds()) candidates.add(entityId);
+  else {
+    for (const property of properties) {
+      for (const entityId of index.entitiesWithProperty(property)) candidates.add(entityId);
+    }
   }
   const sorted = sortedAfter(candidates, options.cursor);
   const read: ReadOptions = {
@@ -38,9 +46,13 @@ export function runQuery(
   const hasVisibleDelta = (entityId: string): boolean => {
     const stored = index.entityProperties(entityId);
     if (stored === undefined) return false;
-    for (const property of properties) {
-      if (stored.get(property)?.some((delta) => visibility.isVisible(delta)) === true) return true;
+    const isVisible = (deltas: readonly Delta[] | undefined): boolean =>
+      deltas?.some((delta) => visibility.isVisible(delta)) === true;
+    if (properties === undefined) {
+      for (const deltas of stored.values()) if (isVisible(deltas)) return true;
+      return false;
     }
+    for (const property of properties) if (isVisible(stored.get(property))) return true;
     return false;
   };
   const ids: string[] = [];

@@ -12,6 +12,17 @@ export type ViewReader = (
   read: ReadOptions,
 ) => Readonly<Record<string, unknown>>;
 
+/** Whether the list holds a delta `keep` accepts (any delta when `keep` is undefined). */
+function someKept(
+  deltas: readonly Delta[] | undefined,
+  keep: ((delta: Delta) => boolean) | undefined,
+): boolean {
+  if (deltas === undefined || deltas.length === 0) return false;
+  if (keep === undefined) return true;
+  for (let i = 0; i < deltas.length; i++) if (keep(deltas[i]!)) return true;
+  return false;
+}
+
 /**
  * `query`'s page: the entities with at least one visible delta (in this read) under one of the
  * schema's properties, in cursor order, whose view satisfies `where`. An entity whose deltas are
@@ -43,16 +54,23 @@ export function runQuery(
     ...(options.filter === undefined ? {} : { filter: options.filter }),
   };
   const visibility = createVisibility(index, read);
+  // A plain entity (no negation target, no transaction member) has every delta that exists
+  // visible, and with no `asOf` or filter every stored delta exists: the hyperview's fast path.
   const hasVisibleDelta = (entityId: string): boolean => {
     const stored = index.entityProperties(entityId);
     if (stored === undefined) return false;
-    const isVisible = (deltas: readonly Delta[] | undefined): boolean =>
-      deltas?.some((delta) => visibility.isVisible(delta)) === true;
+    const plain = index.isEntityPlain(entityId);
+    const keep = !plain
+      ? visibility.isVisible
+      : visibility.isUnrestricted
+        ? undefined
+        : visibility.exists;
     if (properties === undefined) {
-      for (const deltas of stored.values()) if (isVisible(deltas)) return true;
+      for (const deltas of stored.values()) if (someKept(deltas, keep)) return true;
       return false;
     }
-    for (const property of properties) if (isVisible(stored.get(property))) return true;
+    for (let i = 0; i < properties.length; i++)
+      if (someKept(stored.get(properties[i]!), keep)) return true;
     return false;
   };
   const ids: string[] = [];

@@ -77,7 +77,10 @@ export interface ViewStore {
   transaction(transactionId: string, read?: ReadOptions): TransactionReport;
   /** Entities with at least one visible delta under the property. */
   entitiesWithProperty(property: string, options?: PageOptions & ReadOptions): Page;
-  /** Entities holding any of the schema's properties whose resolved view matches `where`. */
+  /**
+   * Entities with a visible delta under one of the schema's properties (any property for an entity
+   * resolver) whose resolved view matches `where`.
+   */
   query(schema: Schema, options?: QueryOptions): Page;
   /**
    * Calls back when the entity's resolved view changes, and only then. Returns unsubscribe.

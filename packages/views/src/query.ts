@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { createViewsError, ViewsErrorCode } from './errors.ts';
+import type { ReadOptions } from './types.ts';
 import { valueKey } from './value.ts';
 
 /** A condition on one resolved property. All given parts must hold. */
@@ -21,6 +22,11 @@ export interface PageOptions {
   readonly limit?: number;
   /** Start after this entity id (the `nextCursor` of the previous page). */
   readonly cursor?: string;
+}
+
+/** Options of `ViewStore.query`: a page, a read, and conditions on the resolved view. */
+export interface QueryOptions extends PageOptions, ReadOptions {
+  readonly where?: Where;
 }
 
 export interface Page {

@@ -1,8 +1,14 @@
-import { isReference, type Delta } from '@rhizome/core';
+import type { Delta } from '@rhizome/core';
 import { createResolver, type ResolverSpec } from './resolvers.ts';
 import type { PropertyDefinition, PropertyKind, Schema, ValueOverride } from './schema.ts';
-import type { EntityResolver, EntityResolverInput, ReadOptions, ResolverEntry, Value } from './types.ts';
-import { isReferenceValue, valueOf } from './value.ts';
+import type {
+  EntityResolver,
+  EntityResolverInput,
+  ReadOptions,
+  ResolverEntry,
+  Value,
+} from './types.ts';
+import { hasReferenceInside, isCompositeValue, isReferenceValue, valueOf } from './value.ts';
 
 /** A resolved view before nested references are expanded: plain data, references as `{ id }`. */
 export type FlatView = Readonly<Record<string, unknown>>;
@@ -26,7 +32,8 @@ export function createValueExtractor(
   if (typeof override === 'function') return (delta) => override(delta, entityId, property);
   const localContext = override.localContext;
   return (delta) => {
-    for (const pointer of delta.pointers) if (pointer.localContext === localContext) return pointer.target;
+    for (const pointer of delta.pointers)
+      if (pointer.localContext === localContext) return pointer.target;
     return valueOf(delta, entityId, property);
   };
 }
@@ -41,7 +48,8 @@ export function matchesKind(kind: PropertyKind, value: Value): boolean {
     case 'boolean':
       return typeof value === 'boolean';
     case 'reference':
-      return isReferenceValue(value);
+      // A composite (a relation with roles or data) counts when it names some entity.
+      return isReferenceValue(value) || (isCompositeValue(value) && hasReferenceInside(value));
     case 'any':
       return true;
   }
@@ -83,7 +91,8 @@ export function createEntityResolverInput(
   return {
     entityId,
     properties: visible,
-    valueOf: (delta, property) => createValueExtractor(overrideOf(property), entityId, property)(delta),
+    valueOf: (delta, property) =>
+      createValueExtractor(overrideOf(property), entityId, property)(delta),
     read,
     ...(negated === undefined ? {} : { negatedDeltas: () => (negatedCache ??= negated()) }),
   };
@@ -98,13 +107,29 @@ export function resolveSchemaFlat(
   negated?: NegatedDeltasSource,
 ): FlatView {
   if (schema.entityResolver !== undefined) {
-    const input = createEntityResolverInput(entityId, visible, read, (property) => schema.properties[property]?.value, negated);
+    const input = createEntityResolverInput(
+      entityId,
+      visible,
+      read,
+      (property) => schema.properties[property]?.value,
+      negated,
+    );
     return schema.entityResolver.resolve(input) as FlatView;
   }
   const entries: [string, unknown][] = [];
-  for (const [property, definition] of Object.entries(schema.properties) as [string, PropertyDefinition][]) {
+  for (const [property, definition] of Object.entries(schema.properties) as [
+    string,
+    PropertyDefinition,
+  ][]) {
     const deltas = visible.get(property) ?? [];
-    const value = resolveProperty(entityId, property, deltas, definition.kind, definition.resolver, definition.value);
+    const value = resolveProperty(
+      entityId,
+      property,
+      deltas,
+      definition.kind,
+      definition.resolver,
+      definition.value,
+    );
     if (value !== undefined) entries.push([property, value]);
   }
   return Object.freeze(Object.fromEntries(entries));
@@ -131,9 +156,13 @@ export function resolveAllFlat(
   return Object.freeze(Object.fromEntries(entries));
 }
 
-/** The references in a resolved property value (a reference, or an array holding some). */
+/**
+ * The references in a resolved property value: a reference, a composite's references, or those of
+ * an array of them, in order.
+ */
 export function referencesIn(value: unknown): string[] {
   if (isReferenceValue(value)) return [value.id];
-  if (Array.isArray(value)) return value.filter((item) => isReference(item) && isReferenceValue(item)).map((item) => item.id);
+  if (Array.isArray(value)) return value.flatMap(referencesIn);
+  if (isCompositeValue(value)) return Object.values(value).flatMap(referencesIn);
   return [];
 }

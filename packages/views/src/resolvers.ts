@@ -1,7 +1,7 @@
 import { compareDeltas, type Delta } from '@rhizome/core';
 import { createViewsError, ViewsErrorCode } from './errors.ts';
 import type { Resolver, ResolverEntry, Value } from './types.ts';
-import { valueKey } from './value.ts';
+import { compareValues, valueKey } from './value.ts';
 
 /** Names of the built-in resolvers. */
 export const RESOLVER_NAMES = [
@@ -40,16 +40,17 @@ function compareStrings(a: string, b: string): number {
   return a < b ? -1 : a > b ? 1 : 0;
 }
 
-function tieKey(entry: ResolverEntry, tieBreak: TieBreak): string {
+/** Orders two entries with equal `timeCreated` by the tie-break (before the final id order). */
+function compareTie(a: ResolverEntry, b: ResolverEntry, tieBreak: TieBreak): number {
   switch (tieBreak) {
     case 'creator':
-      return entry.delta.creator;
+      return compareStrings(a.delta.creator, b.delta.creator);
     case 'host':
-      return entry.delta.host;
+      return compareStrings(a.delta.host, b.delta.host);
     case 'value':
-      return valueKey(entry.value);
+      return compareValues(a.value, b.value);
     case 'id':
-      return entry.delta.id;
+      return compareStrings(a.delta.id, b.delta.id);
   }
 }
 
@@ -67,7 +68,7 @@ function createLww(tieBreak: TieBreak): Resolver<Value> {
         const order =
           time !== 0
             ? time
-            : compareStrings(tieKey(entry, tieBreak), tieKey(best, tieBreak)) || compareDeltas(entry.delta, best.delta);
+            : compareTie(entry, best, tieBreak) || compareDeltas(entry.delta, best.delta);
         if (order > 0) best = entry;
       }
       return best?.value;
@@ -79,7 +80,8 @@ const fww: Resolver<Value> = {
   name: 'fww',
   resolve(entries) {
     let best: ResolverEntry | undefined;
-    for (const entry of entries) if (best === undefined || compareDeltas(entry.delta, best.delta) < 0) best = entry;
+    for (const entry of entries)
+      if (best === undefined || compareDeltas(entry.delta, best.delta) < 0) best = entry;
     return best?.value;
   },
 };
@@ -88,7 +90,10 @@ function isNumber(value: Value): value is number {
   return typeof value === 'number' && Number.isFinite(value);
 }
 
-function createNumeric(name: string, reduce: (numbers: number[]) => number | undefined): Resolver<number> {
+function createNumeric(
+  name: string,
+  reduce: (numbers: number[]) => number | undefined,
+): Resolver<number> {
   return {
     name,
     resolve(entries) {
@@ -109,7 +114,8 @@ function createConcat(separator: string): Resolver<string> {
     name: separator === '' ? 'concat' : `concat:${separator}`,
     resolve(entries) {
       const parts: string[] = [];
-      for (const entry of inTotalOrder(entries)) if (typeof entry.value === 'string') parts.push(entry.value);
+      for (const entry of inTotalOrder(entries))
+        if (typeof entry.value === 'string') parts.push(entry.value);
       return parts.length === 0 ? undefined : parts.join(separator);
     },
   };
@@ -174,8 +180,12 @@ const list: Resolver<Value[]> = {
 const BUILT_IN: Readonly<Record<ResolverName, Resolver>> = {
   lww: createLww('id'),
   fww,
-  min: createNumeric('min', (n) => (n.length === 0 ? undefined : n.reduce((a, b) => (b < a ? b : a)))),
-  max: createNumeric('max', (n) => (n.length === 0 ? undefined : n.reduce((a, b) => (b > a ? b : a)))),
+  min: createNumeric('min', (n) =>
+    n.length === 0 ? undefined : n.reduce((a, b) => (b < a ? b : a)),
+  ),
+  max: createNumeric('max', (n) =>
+    n.length === 0 ? undefined : n.reduce((a, b) => (b > a ? b : a)),
+  ),
   sum: createNumeric('sum', sumOf),
   average: createNumeric('average', (n) => (n.length === 0 ? undefined : sumOf(n) / n.length)),
   count,
@@ -207,11 +217,17 @@ export function createResolver(spec: ResolverSpec): Resolver {
   } else if (typeof spec === 'object' && spec !== null) {
     if (spec.kind === 'lww') {
       const tieBreak = spec.tieBreak ?? 'id';
-      if (['id', 'creator', 'host', 'value'].includes(tieBreak)) return tieBreak === 'id' ? BUILT_IN.lww : createLww(tieBreak);
+      if (['id', 'creator', 'host', 'value'].includes(tieBreak))
+        return tieBreak === 'id' ? BUILT_IN.lww : createLww(tieBreak);
     } else if (spec.kind === 'concat') {
       const separator = spec.separator ?? '';
-      if (typeof separator === 'string') return separator === '' ? BUILT_IN.concat : createConcat(separator);
+      if (typeof separator === 'string')
+        return separator === '' ? BUILT_IN.concat : createConcat(separator);
     }
   }
-  throw createViewsError(ViewsErrorCode.ResolverInvalid, `unknown resolver ${JSON.stringify(spec)}`, { details: spec });
+  throw createViewsError(
+    ViewsErrorCode.ResolverInvalid,
+    `unknown resolver ${JSON.stringify(spec)}`,
+    { details: spec },
+  );
 }

@@ -1,5 +1,11 @@
+import type { Primitive } from '@rhizome/core';
 import { createViewsError, ViewsErrorCode } from './errors.ts';
-import { createResolver, type ConcatConfig, type LwwConfig, type ResolverSpec } from './resolvers.ts';
+import {
+  createResolver,
+  type ConcatConfig,
+  type LwwConfig,
+  type ResolverSpec,
+} from './resolvers.ts';
 import type { EntityResolver, Resolver, Value, ValueExtractor } from './types.ts';
 
 export type PropertyKind = 'string' | 'number' | 'boolean' | 'reference' | 'any';
@@ -46,7 +52,18 @@ export interface NestedEntity {
 }
 
 /** A nested entity: its id, and its view if the depth bound allowed expanding it. */
-export type NestedOf<Target> = Target extends Schema ? { readonly id: string } & Partial<ViewOf<Target>> : NestedEntity;
+export type NestedOf<Target> = Target extends Schema
+  ? { readonly id: string } & Partial<ViewOf<Target>>
+  : NestedEntity;
+
+/**
+ * A composite value under a reference property (a relation delta with roles or data besides the
+ * entity): its other pointers by localContext, with each reference nested like `NestedOf<Target>`.
+ */
+export interface NestedComposite<Target> {
+  readonly [localContext: string]:
+    Primitive | NestedOf<Target> | readonly (Primitive | NestedOf<Target>)[];
+}
 
 type ScalarOf<Kind, Target> = Kind extends 'string'
   ? string
@@ -55,7 +72,7 @@ type ScalarOf<Kind, Target> = Kind extends 'string'
     : Kind extends 'boolean'
       ? boolean
       : Kind extends 'reference'
-        ? NestedOf<Target>
+        ? NestedOf<Target> | NestedComposite<Target>
         : Value;
 
 type OutputOf<Spec, Scalar> = Spec extends 'set' | 'list'
@@ -74,7 +91,10 @@ type OutputOf<Spec, Scalar> = Spec extends 'set' | 'list'
 
 /** The resolved type of one property definition. */
 export type PropertyOutput<Definition> = Definition extends PropertyDefinition
-  ? OutputOf<Definition['resolver'], ScalarOf<Definition['kind'], Exclude<Definition['target'], undefined>>>
+  ? OutputOf<
+      Definition['resolver'],
+      ScalarOf<Definition['kind'], Exclude<Definition['target'], undefined>>
+    >
   : never;
 
 type RequiredKeys<Properties> = {
@@ -93,7 +113,10 @@ export type ViewOf<S> =
       ? Out
       : Simplify<
           { readonly [K in RequiredKeys<Properties>]: PropertyOutput<Properties[K]> } & {
-            readonly [K in OptionalKeys<Properties>]?: Exclude<PropertyOutput<Properties[K]>, undefined>;
+            readonly [K in OptionalKeys<Properties>]?: Exclude<
+              PropertyOutput<Properties[K]>,
+              undefined
+            >;
           }
         >
     : never;
@@ -107,7 +130,11 @@ export interface ReferenceOptions<Spec extends ResolverSpec> extends PropertyOpt
   readonly depth?: number;
 }
 
-function createProperty<Kind extends PropertyKind, Spec extends ResolverSpec, Target extends SchemaTarget>(
+function createProperty<
+  Kind extends PropertyKind,
+  Spec extends ResolverSpec,
+  Target extends SchemaTarget,
+>(
   kind: Kind,
   resolver: Spec,
   options: ReferenceOptions<Spec> | undefined,
@@ -135,7 +162,11 @@ export const prop = {
   boolean: <const Spec extends ResolverSpec = 'lww'>(
     options?: PropertyOptions<Spec>,
   ): NoInfer<PropertyDefinition<'boolean', Spec, never>> =>
-    createProperty<'boolean', Spec, never>('boolean', options?.resolver ?? ('lww' as Spec), options),
+    createProperty<'boolean', Spec, never>(
+      'boolean',
+      options?.resolver ?? ('lww' as Spec),
+      options,
+    ),
   /** Any value: primitives, references and composites. */
   any: <const Spec extends ResolverSpec = 'lww'>(
     options?: PropertyOptions<Spec>,
@@ -146,13 +177,23 @@ export const prop = {
     target: Target,
     options?: ReferenceOptions<Spec>,
   ): NoInfer<PropertyDefinition<'reference', Spec, Target>> =>
-    createProperty<'reference', Spec, Target>('reference', options?.resolver ?? ('lww' as Spec), options, target),
+    createProperty<'reference', Spec, Target>(
+      'reference',
+      options?.resolver ?? ('lww' as Spec),
+      options,
+      target,
+    ),
   /** Many referenced entities (distinct, `set`, by default). */
   references: <const Target extends SchemaTarget, const Spec extends ResolverSpec = 'set'>(
     target: Target,
     options?: ReferenceOptions<Spec>,
   ): NoInfer<PropertyDefinition<'reference', Spec, Target>> =>
-    createProperty<'reference', Spec, Target>('reference', options?.resolver ?? ('set' as Spec), options, target),
+    createProperty<'reference', Spec, Target>(
+      'reference',
+      options?.resolver ?? ('set' as Spec),
+      options,
+      target,
+    ),
 };
 
 const RESERVED_PROPERTY_NAMES = new Set(['id', '__proto__']);
@@ -160,13 +201,19 @@ const RESERVED_PROPERTY_NAMES = new Set(['id', '__proto__']);
 /** Checks a schema's shape; throws SCHEMA_INVALID with the offending path. */
 export function assertValidSchema(schema: Schema): void {
   const fail = (message: string, path: (string | number)[], cause?: unknown): never => {
-    throw createViewsError(ViewsErrorCode.SchemaInvalid, `schema "${schema.name}": ${message}`, { path, cause });
+    throw createViewsError(ViewsErrorCode.SchemaInvalid, `schema "${schema.name}": ${message}`, {
+      path,
+      cause,
+    });
   };
-  if (typeof schema.name !== 'string' || schema.name === '') fail('name must be a non-empty string', ['name']);
-  if (typeof schema.properties !== 'object' || schema.properties === null) fail('properties must be an object', ['properties']);
+  if (typeof schema.name !== 'string' || schema.name === '')
+    fail('name must be a non-empty string', ['name']);
+  if (typeof schema.properties !== 'object' || schema.properties === null)
+    fail('properties must be an object', ['properties']);
   for (const [name, definition] of Object.entries(schema.properties)) {
     const path = ['properties', name];
-    if (name === '' || RESERVED_PROPERTY_NAMES.has(name)) fail(`property name "${name}" is reserved`, path);
+    if (name === '' || RESERVED_PROPERTY_NAMES.has(name))
+      fail(`property name "${name}" is reserved`, path);
     if (!['string', 'number', 'boolean', 'reference', 'any'].includes(definition.kind)) {
       fail(`unknown kind "${String(definition.kind)}"`, [...path, 'kind']);
     }
@@ -177,7 +224,10 @@ export function assertValidSchema(schema: Schema): void {
     }
     if (definition.kind === 'reference') {
       const target = definition.target;
-      if (!(typeof target === 'string' && target !== '') && !(typeof target === 'object' && target !== null)) {
+      if (
+        !(typeof target === 'string' && target !== '') &&
+        !(typeof target === 'object' && target !== null)
+      ) {
         fail('a reference needs a target schema or schema name', [...path, 'target']);
       }
       const depth = definition.depth;
@@ -186,12 +236,19 @@ export function assertValidSchema(schema: Schema): void {
       }
     }
     const value = definition.value;
-    if (value !== undefined && typeof value !== 'function' && typeof value.localContext !== 'string') {
+    if (
+      value !== undefined &&
+      typeof value !== 'function' &&
+      typeof value.localContext !== 'string'
+    ) {
       fail('value override must be { localContext } or a function', [...path, 'value']);
     }
   }
   const entity = schema.entityResolver;
-  if (entity !== undefined && (typeof entity.name !== 'string' || typeof entity.resolve !== 'function')) {
+  if (
+    entity !== undefined &&
+    (typeof entity.name !== 'string' || typeof entity.resolve !== 'function')
+  ) {
     fail('entityResolver must have a name and a resolve function', ['entityResolver']);
   }
 }
@@ -203,14 +260,17 @@ export function assertValidSchema(schema: Schema): void {
 export function defineSchema<
   const Properties extends PropertyDefinitions,
   Entity extends EntityResolver | undefined = undefined,
->(definition: { readonly name: string; readonly properties: Properties; readonly entityResolver?: Entity }): Schema<
-  Properties,
-  Entity
-> {
+>(definition: {
+  readonly name: string;
+  readonly properties: Properties;
+  readonly entityResolver?: Entity;
+}): Schema<Properties, Entity> {
   const schema: Schema<Properties, Entity> = Object.freeze({
     name: definition.name,
     properties: Object.freeze({ ...definition.properties }),
-    ...(definition.entityResolver === undefined ? {} : { entityResolver: definition.entityResolver }),
+    ...(definition.entityResolver === undefined
+      ? {}
+      : { entityResolver: definition.entityResolver }),
   });
   assertValidSchema(schema);
   return schema;

@@ -4,7 +4,7 @@ import { createDeltaIndex, type DeltaIndex, type DeltaIndexOptions } from './del
 import { forEachHyperviewSlot, negatedIdsOf, transactionDeclarationsOf, transactionIdsOf } from './delta-shape.ts';
 import { createViewsError, ViewsErrorCode } from './errors.ts';
 import { collectNegatedProperties, collectVisibleProperties } from './hyperview.ts';
-import { assertValidQuery, matchesWhere, sortedAfter, type Page, type PageOptions, type Where } from './query.ts';
+import { assertValidQuery, sortedAfter, type Page, type PageOptions, type QueryOptions } from './query.ts';
 import {
   createEntityResolverInput,
   resolveAllFlat,
@@ -12,9 +12,11 @@ import {
   type AllPropertiesOptions,
   type FlatView,
 } from './resolve-view.ts';
+import { nestReferences } from './nest-references.ts';
+import { runQuery } from './run-query.ts';
 import { assertValidSchema, type PropertyDefinition, type Schema, type ViewOf } from './schema.ts';
 import type { EntityDeltaChange, EntityResolver, Hyperview, ReadOptions, Resolver } from './types.ts';
-import { isReferenceValue, stableStringify } from './value.ts';
+import { stableStringify } from './value.ts';
 import { createVisibility, type TransactionState, type Visibility } from './visibility.ts';
 
 /** A schemaless view: every property the entity has, resolved. */
@@ -35,10 +37,6 @@ export interface TransactionReport {
   readonly creators: readonly TransactionCreatorReport[];
   /** Members by creators that have not declared it: ignored (invisible) until such a declaration exists. */
   readonly ignoredMemberIds: readonly string[];
-}
-
-export interface QueryOptions extends PageOptions, ReadOptions {
-  readonly where?: Where;
 }
 
 export type ViewListener<V> = (view: V, entityId: string) => void;
@@ -79,7 +77,10 @@ export interface ViewStore {
   transaction(transactionId: string, read?: ReadOptions): TransactionReport;
   /** Entities with at least one visible delta under the property. */
   entitiesWithProperty(property: string, options?: PageOptions & ReadOptions): Page;
-  /** Entities holding any of the schema's properties whose resolved view matches `where`. */
+  /**
+   * Entities with a visible delta under one of the schema's properties (any property for an entity
+   * resolver) whose resolved view matches `where`.
+   */
   query(schema: Schema, options?: QueryOptions): Page;
   /**
    * Calls back when the entity's resolved view changes, and only then. Returns unsubscribe.
@@ -290,13 +291,12 @@ export function createViewStore(options: ViewStoreOptions = {}): ViewStore {
       const allowed = Math.min(budget, definition.depth ?? 1);
       if (allowed < 1) continue;
       const target = lookupSchema(definition.target);
-      const nest = (item: unknown): unknown => {
-        if (!isReferenceValue(item)) return item;
-        const nested = expand(target, item.id, allowed - 1, read, visibility, deps);
-        return Object.freeze(Object.fromEntries([['id', item.id], ...Object.entries(nested)]));
+      const nest = (id: string): unknown => {
+        const nested = expand(target, id, allowed - 1, read, visibility, deps);
+        return Object.freeze(Object.fromEntries([['id', id], ...Object.entries(nested)]));
       };
       expanded ??= { ...flat };
-      expanded[property] = Array.isArray(value) ? Object.freeze(value.map(nest)) : nest(value);
+      expanded[property] = nestReferences(value, nest);
     }
     return expanded === undefined ? flat : Object.freeze(expanded);
   };
@@ -578,25 +578,7 @@ export function createViewStore(options: ViewStoreOptions = {}): ViewStore {
     query(schema, options = {}) {
       assertValidQuery(options);
       registerSchema(schema);
-      const limit = options.limit ?? 100;
-      const candidates = new Set<string>();
-      for (const property of Object.keys(schema.properties)) {
-        for (const entityId of index.entitiesWithProperty(property)) candidates.add(entityId);
-      }
-      const sorted = sortedAfter(candidates, options.cursor);
-      const read: ReadOptions = {
-        ...(options.asOf === undefined ? {} : { asOf: options.asOf }),
-        ...(options.filter === undefined ? {} : { filter: options.filter }),
-      };
-      const ids: string[] = [];
-      for (const entityId of sorted) {
-        const view = store.resolve(schema, entityId, read) as Readonly<Record<string, unknown>>;
-        if (options.where !== undefined && !matchesWhere(view, options.where)) continue;
-        ids.push(entityId);
-        if (ids.length === limit) break;
-      }
-      const last = ids[ids.length - 1];
-      return ids.length === limit && last !== undefined && last !== sorted[sorted.length - 1] ? { ids, nextCursor: last } : { ids };
+      return runQuery(index, schema, options, (target, entityId, read) => resolveWithDeps(target, entityId, read, new Set()));
     },
     subscribe(entityId, listener, subscribeOptions = {}) {
       const schema = subscribeOptions.schema;

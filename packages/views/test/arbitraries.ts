@@ -6,6 +6,8 @@ export const ENTITIES = ['e0', 'e1', 'e2', 'e3'];
 export const PROPERTIES = ['p0', 'p1', 'p2'];
 export const CREATORS = ['c0', 'c1'];
 export const TRANSACTIONS = ['t0', 't1'];
+/** The property self-references and composite relations are listed under. */
+export const LINKS = 'links';
 
 type Op =
   | { kind: 'set'; time: number; creator: number; entity: number; property: number; value: string | number }
@@ -14,7 +16,9 @@ type Op =
   | { kind: 'declare'; time: number; creator: number; tx: number; size: number }
   | { kind: 'member'; time: number; creator: number; tx: number; entity: number; property: number; value: number }
   | { kind: 'member-negate'; time: number; creator: number; tx: number; target: number }
-  | { kind: 'forged'; id: number; time: number; targets: number[] };
+  | { kind: 'forged'; id: number; time: number; targets: number[] }
+  | { kind: 'self'; time: number; creator: number; entity: number }
+  | { kind: 'composite'; time: number; creator: number; lead: number; partners: number[]; budget: number };
 
 const time = fc.integer({ min: 0, max: 12 });
 const creator = fc.integer({ min: 0, max: CREATORS.length - 1 });
@@ -33,6 +37,18 @@ const op: fc.Arbitrary<Op> = fc.oneof(
     arbitrary: fc.record({ kind: fc.constant('member' as const), time, creator, tx, entity, property, value: fc.integer({ min: 0, max: 9 }) }),
   },
   { weight: 1, arbitrary: fc.record({ kind: fc.constant('member-negate' as const), time, creator, tx, target: fc.nat() }) },
+  { weight: 1, arbitrary: fc.record({ kind: fc.constant('self' as const), time, creator, entity }) },
+  {
+    weight: 2,
+    arbitrary: fc.record({
+      kind: fc.constant('composite' as const),
+      time,
+      creator,
+      lead: entity,
+      partners: fc.array(entity, { minLength: 1, maxLength: 2 }),
+      budget: fc.integer({ min: 0, max: 3 }),
+    }),
+  },
   {
     weight: 1,
     arbitrary: fc.record({
@@ -95,6 +111,19 @@ export function buildDeltas(ops: readonly Op[]): Delta[] {
         break;
       case 'member':
         builder.set(ENTITIES[o.entity]!, { [PROPERTIES[o.property]!]: o.value }).inTransaction(TRANSACTIONS[o.tx]!);
+        break;
+      case 'self':
+        builder.set(ENTITIES[o.entity]!, { [LINKS]: { id: ENTITIES[o.entity]! } });
+        break;
+      case 'composite':
+        // A relation with data: with one partner it is a reference, with two a composite (and a
+        // partner that is also the lead, or named twice, is a self-reference).
+        builder
+          .relate(
+            { entity: ENTITIES[o.lead]!, property: LINKS, role: 'lead' },
+            ...o.partners.map((partner) => ({ entity: ENTITIES[partner]!, property: LINKS, role: 'partner' })),
+          )
+          .pointer({ localContext: 'budget', target: o.budget });
         break;
       case 'member-negate':
         builder.negate(targetId(o.target)).inTransaction(TRANSACTIONS[o.tx]!);

@@ -10,15 +10,18 @@ import {
   type ReadOptions,
   type ViewStore,
 } from '../src/index.ts';
-import { CREATORS, deltaSetArbitrary, ENTITIES, ingestPlanArbitrary, propertyParameters, TRANSACTIONS } from './arbitraries.ts';
+import { CREATORS, deltaSetArbitrary, ENTITIES, ingestPlanArbitrary, LINKS, propertyParameters, TRANSACTIONS } from './arbitraries.ts';
 
 const schema = defineSchema({
   name: 'random',
   properties: {
-    p0: prop.any(),
+    // The schemaless view resolves p0 by plain last-write-wins; here ties go by value.
+    p0: prop.any({ resolver: { kind: 'lww', tieBreak: 'value' } }),
     p1: prop.number({ resolver: 'sum' }),
     p2: prop.any({ resolver: 'set' }),
     back: prop.references('random', { resolver: 'list', depth: 2 }),
+    // Self-references and composite relations (issue 14).
+    [LINKS]: prop.references('random', { depth: 1 }),
   },
 });
 
@@ -28,6 +31,10 @@ const SUBJECTS = [...ENTITIES, ...TRANSACTIONS, 'missing'];
 function snapshot(store: ViewStore): unknown {
   const out: Record<string, unknown> = {};
   READS.forEach((read, r) => {
+    out[`${r}:query`] = {
+      all: store.query(schema, read).ids,
+      noP1: store.query(schema, { ...read, where: { p1: { eq: 0 } } }).ids,
+    };
     for (const entityId of SUBJECTS) {
       const hyperview: Record<string, string[]> = {};
       for (const [property, deltas] of store.hyperview(entityId, read).properties) hyperview[property] = deltas.map((d) => d.id);
@@ -90,6 +97,7 @@ describe('convergence (property)', () => {
               expect(store.resolve(schema, entityId)).toEqual(scratch.resolve(schema, entityId));
               expect(store.view(entityId)).toEqual(scratch.view(entityId));
             }
+            expect(store.query(schema)).toEqual(scratch.query(schema));
           }
           const scratch = fromScratch(seen);
           for (const entityId of SUBJECTS) {

@@ -71,6 +71,27 @@ describe('signDelta and verifyDelta', () => {
     expect(nodeVerify(null, content, publicKey, sig)).toBe(true);
   });
 
+  it('signs the example of docs/delta-format.md as the document says', () => {
+    const example = createDelta({
+      timeCreated: 1_700_000_000_000,
+      host: 'node-1',
+      creator: 'alice',
+      pointers: [
+        { localContext: 'entity', target: { id: 'alice' }, targetContext: 'name' },
+        { localContext: 'name', target: 'Alice' },
+        { localContext: 'entity', target: { id: 'alice' }, targetContext: 'age' },
+        { localContext: 'age', target: 31 },
+      ],
+    });
+    const signed = signDelta(example, RFC_SECRET);
+    expect(signed.id).toBe('h2DZzZas9u6adODXifsAyq2wmg76NL5rX2B1DMWhYe0');
+    expect(signed.signature).toBe(
+      `ed25519:${RFC_PUBLIC}:` +
+        'f550f59cfed0fe497fa76ce64be04639be4ae8620b08f644ece3f951ab422103' +
+        'f5340e4291403352617b92b8f75abdda6ce9039e2f07f4b0d45e76e822090d01',
+    );
+  });
+
   it('takes keys as hex in either case or as bytes, and signs alike (Ed25519 is deterministic)', () => {
     const bytes = Buffer.from(RFC_SECRET, 'hex');
     expect(signDelta(sampleDelta(), RFC_SECRET.toUpperCase()).signature).toBe(SAMPLE_SIGNATURE);

@@ -1,6 +1,8 @@
 import type { Clock } from './clock.ts';
 import { createDelta } from './create.ts';
 import { CoreErrorCode, RhizomeError } from './errors.ts';
+import { createDeltaSigner } from './sign.ts';
+import type { KeyInput } from './signing-key.ts';
 import { Vocabulary } from './vocabulary.ts';
 import { isReference, type Delta, type Pointer, type Primitive, type Reference } from './types.ts';
 
@@ -11,6 +13,11 @@ export interface DeltaBuilderOptions {
   readonly clock?: Clock;
   /** A fixed `timeCreated` (wins over the clock). */
   readonly timeCreated?: number;
+  /**
+   * An Ed25519 secret key (see generateSigningKey): `build()` then signs every delta with it.
+   * Checked here, so a bad key throws SIGNING_KEY_INVALID before anything is built.
+   */
+  readonly signingKey?: KeyInput;
 }
 
 /** One end of a relation: `entity.property` will list the delta. */
@@ -47,7 +54,7 @@ export interface DeltaBuilder {
   inTransaction(transactionId: string): DeltaBuilder;
   /** The pointers so far (a copy). */
   pointers(): Pointer[];
-  /** Validate, hash and freeze. The builder can keep being used afterwards. */
+  /** Validate, hash, sign (with `signingKey`) and freeze. The builder can keep being used afterwards. */
   build(): Delta;
 }
 
@@ -56,6 +63,7 @@ export function createDeltaBuilder(options: DeltaBuilderOptions): DeltaBuilder {
   // localContext → canonical value, for the values of set() (one value per property name).
   const values = new Map<string, string>();
   let timeCreated = options.timeCreated;
+  const sign = options.signingKey === undefined ? undefined : createDeltaSigner(options.signingKey);
 
   const toReference = (entity: string | Reference): Reference =>
     typeof entity === 'string' ? { id: entity } : { id: entity.id };
@@ -148,7 +156,8 @@ export function createDeltaBuilder(options: DeltaBuilderOptions): DeltaBuilder {
     },
     build() {
       const time = timeCreated ?? options.clock?.now() ?? Date.now();
-      return createDelta({ timeCreated: time, host: options.host, creator: options.creator, pointers });
+      const delta = createDelta({ timeCreated: time, host: options.host, creator: options.creator, pointers });
+      return sign === undefined ? delta : sign(delta);
     },
   };
   return builder;

@@ -38,8 +38,12 @@ describe('RhizomeError', () => {
       'DELTA_ID_MISMATCH',
       'DELTA_INVALID',
       'DELTA_TOO_LARGE',
+      'KEY_UNKNOWN',
       'LEGACY_IMPORT_INVALID',
       'POINTER_INVALID',
+      'SIGNATURE_INVALID',
+      'SIGNATURE_MISSING',
+      'SIGNING_KEY_INVALID',
     ]);
   });
 });

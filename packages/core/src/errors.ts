@@ -11,6 +11,10 @@ export const CoreErrorCode = {
   BuilderConflict: 'BUILDER_CONFLICT',
   ClockDrift: 'CLOCK_DRIFT',
   LegacyImportInvalid: 'LEGACY_IMPORT_INVALID',
+  SignatureMissing: 'SIGNATURE_MISSING',
+  SignatureInvalid: 'SIGNATURE_INVALID',
+  KeyUnknown: 'KEY_UNKNOWN',
+  SigningKeyInvalid: 'SIGNING_KEY_INVALID',
 } as const;
 
 export type CoreErrorCode = (typeof CoreErrorCode)[keyof typeof CoreErrorCode];

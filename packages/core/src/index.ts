@@ -19,4 +19,19 @@ export * from './create.ts';
 export * from './order.ts';
 export * from './clock.ts';
 export * from './builder.ts';
+export {
+  derivePublicKey,
+  generateSigningKey,
+  normalizePublicKey,
+  type KeyInput,
+  type SigningKeyPair,
+} from './signing-key.ts';
+export {
+  SIGNATURE_ALGORITHM,
+  SIGNATURE_LENGTH,
+  formatSignature,
+  parseSignature,
+  type DeltaSignature,
+} from './signature.ts';
+export * from './sign.ts';
 export * from './legacy.ts';

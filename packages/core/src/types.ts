@@ -18,7 +18,7 @@ export interface Pointer {
   readonly targetContext?: string;
 }
 
-/** The hashed part of a delta: everything but its id (and any later signature). */
+/** The hashed (and signed) part of a delta: everything but its id and signature. */
 export interface DeltaContent {
   readonly timeCreated: number;
   readonly host: string;
@@ -30,8 +30,9 @@ export interface DeltaContent {
 export type DeltaId = string;
 
 /**
- * An immutable assertion. Wire format version 1. `signature` is reserved for a later version and
- * is never part of the hashed content.
+ * An immutable assertion. Wire format version 1. `signature`, when present, is an Ed25519
+ * signature of the content (`ed25519:<public key>:<signature>`, see signDelta and verifyDelta); it
+ * is never part of the hashed content, so signing does not change the id.
  */
 export interface Delta extends DeltaContent {
   readonly id: DeltaId;

@@ -209,18 +209,30 @@ export function createNodeReads(
         ...(input.where === undefined ? {} : { where: input.where }),
         ...(input.cursor === undefined ? {} : { cursor: input.cursor }),
       });
-      const properties = Object.keys(schema.properties);
-      if (properties.length === 0) return { entities: [], cursor: null };
-      // Candidates hold a stored delta under one of the schema's properties; an entity with no
-      // visible delta at all is not listed (as a view of it is ENTITY_NOT_FOUND).
+      // As the views library's query: candidates hold a stored delta under one of the schema's
+      // properties (any property for a schema resolved by an entity resolver, which reads them
+      // all), and one of those must be visible in the read.
+      const properties =
+        schema.entityResolver === undefined ? Object.keys(schema.properties) : undefined;
+      if (properties !== undefined && properties.length === 0)
+        return { entities: [], cursor: null };
       return scan(
         (after, limit) =>
-          store.entities({ limit, properties, ...(after === undefined ? {} : { after }) }),
+          store.entities({
+            limit,
+            ...(properties === undefined ? {} : { properties }),
+            ...(after === undefined ? {} : { after }),
+          }),
         input.cursor,
         input.limit ?? 100,
         depthOf(schema),
         (id) => {
-          if (!hasVisibleDelta(id, input.asOf)) return undefined;
+          const visible = cache.views.hyperview(id, readOf(input.asOf)).properties;
+          const candidate =
+            properties === undefined
+              ? visible.size > 0
+              : properties.some((property) => visible.has(property));
+          if (!candidate) return undefined;
           const view = cache.views.resolve(schema, id, readOf(input.asOf)) as Readonly<
             Record<string, unknown>
           >;

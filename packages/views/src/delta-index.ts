@@ -1,6 +1,7 @@
 import { compareDeltas, isReference, Vocabulary, type Delta, type Pointer } from '@rhizome/core';
 import { createViewsError, ViewsErrorCode } from './errors.ts';
 import { forEachHyperviewSlot, negatedIdsOf, transactionIdsOf } from './delta-shape.ts';
+import { ShardedMap } from './sharded-map.ts';
 import { isReservedPointer } from './vocabulary.ts';
 
 const EMPTY: readonly Delta[] = Object.freeze([]);
@@ -46,11 +47,21 @@ interface EntityRecord {
   complex: boolean;
 }
 
-function appearsEarlier(pointers: Delta['pointers'], index: number, entityId: string, property: string): boolean {
+function appearsEarlier(
+  pointers: Delta['pointers'],
+  index: number,
+  entityId: string,
+  property: string,
+): boolean {
   for (let j = 0; j < index; j++) {
     const earlier = pointers[j]!;
     const target = earlier.target;
-    if (earlier.targetContext === property && isReference(target) && target.id === entityId && !isReservedPointer(earlier)) {
+    if (
+      earlier.targetContext === property &&
+      isReference(target) &&
+      target.id === entityId &&
+      !isReservedPointer(earlier)
+    ) {
       return true;
     }
   }
@@ -102,11 +113,18 @@ export interface DeltaIndexOptions {
    * objects are gone, at the price of a slower ingest (the copy is allocated and promoted).
    */
   readonly compact?: boolean;
+  /** When the per-delta and per-entity maps split into shards (default 2^23 entries, 16 shards). */
+  readonly shards?: { readonly splitAt?: number; readonly shards?: number };
 }
 
-export function createDeltaIndex(initial?: Iterable<Delta>, options: DeltaIndexOptions = {}): DeltaIndex {
-  const byId = new Map<string, Delta>();
-  const entities = new Map<string, EntityRecord>();
+export function createDeltaIndex(
+  initial?: Iterable<Delta>,
+  options: DeltaIndexOptions = {},
+): DeltaIndex {
+  // One entry per delta and per entity: sharded past 2^23 entries, so the index is not capped by
+  // V8's 2^24 entries per Map (memory is the limit).
+  const byId = new ShardedMap<Delta>(options.shards === undefined ? {} : options.shards);
+  const entities = new ShardedMap<EntityRecord>(options.shards === undefined ? {} : options.shards);
   const byProperty = new Map<string, Set<string>>();
   const negations = new Map<string, Delta[]>();
   const memberOf = new Map<string, string[]>();
@@ -155,7 +173,12 @@ export function createDeltaIndex(initial?: Iterable<Delta>, options: DeltaIndexO
     for (let i = 0; i < length; i++) {
       const pointer = pointers[i]!;
       const target = pointer.target;
-      if (typeof target !== 'object' || target === null || pointer.targetContext === undefined || isReservedPointer(pointer)) {
+      if (
+        typeof target !== 'object' ||
+        target === null ||
+        pointer.targetContext === undefined ||
+        isReservedPointer(pointer)
+      ) {
         copy[i] = pointer;
         continue;
       }
@@ -168,7 +191,10 @@ export function createDeltaIndex(initial?: Iterable<Delta>, options: DeltaIndexO
       let shared: Pointer | undefined;
       for (let j = 0; j < pool.length; j++) {
         const candidate = pool[j]!;
-        if (candidate.localContext === pointer.localContext && candidate.targetContext === pointer.targetContext) {
+        if (
+          candidate.localContext === pointer.localContext &&
+          candidate.targetContext === pointer.targetContext
+        ) {
           shared = candidate;
           break;
         }
@@ -183,7 +209,9 @@ export function createDeltaIndex(initial?: Iterable<Delta>, options: DeltaIndexO
       creator: internString(delta.creator),
       pointers: Object.freeze(copy),
     };
-    return Object.freeze(delta.signature === undefined ? base : { ...base, signature: delta.signature });
+    return Object.freeze(
+      delta.signature === undefined ? base : { ...base, signature: delta.signature },
+    );
   };
 
   const markComplex = (delta: Delta): void => {
@@ -225,7 +253,10 @@ export function createDeltaIndex(initial?: Iterable<Delta>, options: DeltaIndexO
     },
     ingest(input) {
       if (!isDeltaLike(input)) {
-        throw createViewsError(ViewsErrorCode.DeltaRejected, 'ingest() takes a delta (id, timeCreated, creator, host, pointers)');
+        throw createViewsError(
+          ViewsErrorCode.DeltaRejected,
+          'ingest() takes a delta (id, timeCreated, creator, host, pointers)',
+        );
       }
       const id = input.id;
       if (byId.has(id)) return false;
@@ -250,7 +281,13 @@ export function createDeltaIndex(initial?: Iterable<Delta>, options: DeltaIndexO
         const pointer = pointers[i]!;
         const property = pointer.targetContext;
         const target = pointer.target;
-        if (property === undefined || typeof target !== 'object' || target === null || isReservedPointer(pointer)) continue;
+        if (
+          property === undefined ||
+          typeof target !== 'object' ||
+          target === null ||
+          isReservedPointer(pointer)
+        )
+          continue;
         if (i > 0 && appearsEarlier(pointers, i, target.id, property)) continue;
         addToSlot(target.id, property, delta, complex);
       }

@@ -178,7 +178,10 @@ export interface ViewStoreOptions extends DeltaIndexOptions {
 }
 
 export function createViewStore(options: ViewStoreOptions = {}): ViewStore {
-  const index = createDeltaIndex(undefined, options.compact === undefined ? {} : { compact: options.compact });
+  const index = createDeltaIndex(undefined, {
+    ...(options.compact === undefined ? {} : { compact: options.compact }),
+    ...(options.shards === undefined ? {} : { shards: options.shards }),
+  });
   const schemas = new Map<string, Schema>();
   const caches = new Map<CacheKey, Map<string, CacheEntry>>();
   const subscriptionsByEntity = new Map<string, Set<SubscriptionGroup>>();

@@ -141,6 +141,15 @@ export function createSyncStoreFromDeltaStore(store: DeltaStoreLike, options: De
         first = false;
       }
     },
+    async scanIds(after, limit) {
+      // `lower` is inclusive: ask for one more and drop `after` itself.
+      const page = await store.listIds({
+        ...(after === undefined ? {} : { lower: after }),
+        limit: Math.min(limit + 1, PAGE),
+      });
+      const ids = after !== undefined && page[0] === after ? page.slice(1) : page;
+      return ids.slice(0, limit);
+    },
     async negationsOf(ids) {
       const out = new Set<DeltaId>();
       for (let i = 0; i < ids.length; i += PAGE) for (const id of await store.negationsOf(ids.slice(i, i + PAGE))) out.add(id);

@@ -21,28 +21,36 @@ export interface IdSnapshot {
   fingerprint(start: number, end: number): string;
 }
 
+/** The id's value in `lane` (0 or 1): 30 bits read from its leading characters. */
+export function laneValue(id: string, lane: number): number {
+  let value = 0;
+  for (let c = 0; c < CHARS_PER_LANE; c++) {
+    value = value * 64 + (VALUE[id.charCodeAt(lane * CHARS_PER_LANE + c) & 127] ?? 0);
+  }
+  return value;
+}
+
+/** The fingerprint text of two lane sums (each mod 2^32). */
+export function encodeFingerprint(lane0: number, lane1: number): string {
+  return encodeLane(lane0 >>> 0) + encodeLane(lane1 >>> 0);
+}
+
 export function createIdSnapshot(sortedIds: readonly string[]): IdSnapshot {
   const n = sortedIds.length;
   const prefix = new Uint32Array((n + 1) * LANES);
   for (let k = 0; k < n; k++) {
     const id = sortedIds[k]!;
     for (let lane = 0; lane < LANES; lane++) {
-      let value = 0;
-      for (let c = 0; c < CHARS_PER_LANE; c++) {
-        value = value * 64 + (VALUE[id.charCodeAt(lane * CHARS_PER_LANE + c) & 127] ?? 0);
-      }
-      prefix[(k + 1) * LANES + lane] = (prefix[k * LANES + lane]! + value) >>> 0;
+      prefix[(k + 1) * LANES + lane] = (prefix[k * LANES + lane]! + laneValue(id, lane)) >>> 0;
     }
   }
   return {
     ids: sortedIds,
     fingerprint(start, end) {
-      let out = '';
-      for (let lane = 0; lane < LANES; lane++) {
-        const sum = (prefix[end * LANES + lane]! - prefix[start * LANES + lane]!) >>> 0;
-        out += encodeLane(sum);
-      }
-      return out;
+      return encodeFingerprint(
+        prefix[end * LANES]! - prefix[start * LANES]!,
+        prefix[end * LANES + 1]! - prefix[start * LANES + 1]!,
+      );
     },
   };
 }

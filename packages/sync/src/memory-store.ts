@@ -85,6 +85,12 @@ export function createMemorySyncStore(options: MemorySyncStoreOptions = {}): Mem
       const end = upper === undefined ? ids.length : findLowerBound(ids, upper);
       return ids.slice(start, end);
     },
+    async scanIds(after, limit) {
+      const ids = sortedIds();
+      let start = after === undefined ? 0 : findLowerBound(ids, after);
+      if (after !== undefined && ids[start] === after) start++;
+      return ids.slice(start, start + limit);
+    },
     async negationsOf(ids) {
       return ids.flatMap((id) => negations.get(id) ?? []);
     },

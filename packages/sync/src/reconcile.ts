@@ -1,7 +1,6 @@
 import { createSyncError, SyncErrorCode } from './errors.ts';
-import type { IdSnapshot } from './fingerprint.ts';
+import type { IdIndex } from './id-index.ts';
 import type { Range } from './messages.ts';
-import { findLowerBound } from './sorted.ts';
 
 /**
  * Range-based set reconciliation (protocol v1). Two nodes narrow down where their id sets differ
@@ -43,20 +42,25 @@ export interface ReconcileStep {
 
 const prefixOf = (id: string): string => id.slice(0, ID_PREFIX_LENGTH);
 
+/** Ids read at a time when a listed range is compared. */
+const LIST_SLICE = 4096;
+
 /** The opening message: one fingerprint of everything (or the ids, when there are few). */
-export function startReconciliation(snapshot: IdSnapshot, options: ReconcileOptions = defaultReconcileOptions): Range[] {
-  const n = snapshot.ids.length;
-  if (n <= options.leafSize) return [[null, snapshot.ids.map(prefixOf)]];
-  return [[null, n, snapshot.fingerprint(0, n)]];
+export async function startReconciliation(ids: IdIndex, options: ReconcileOptions = defaultReconcileOptions): Promise<Range[]> {
+  const n = ids.size;
+  if (n <= options.leafSize) return [[null, (await ids.range(0, n)).map(prefixOf)]];
+  return [[null, n, await ids.fingerprint(0, n)]];
 }
 
-/** Answers one reconcile message against this side's snapshot. */
-export function answerReconciliation(
-  snapshot: IdSnapshot,
+/**
+ * Answers one reconcile message against this side's ids. A listed range is read in slices, so
+ * answering never holds more of a large range than one slice.
+ */
+export async function answerReconciliation(
+  ids: IdIndex,
   incoming: readonly Range[],
   options: ReconcileOptions = defaultReconcileOptions,
-): ReconcileStep {
-  const ids = snapshot.ids;
+): Promise<ReconcileStep> {
   const out: Range[] = [];
   const theyLack: string[] = [];
   const weLack: string[] = [];
@@ -77,26 +81,27 @@ export function answerReconciliation(
       throw createSyncError(SyncErrorCode.ProtocolViolation, `reconcile range ${k} is out of order`);
     }
     const start = lowerIndex;
-    const end = upper === null ? ids.length : findLowerBound(ids, upper);
+    const end = upper === null ? ids.size : await ids.lowerBound(upper);
     const count = end - start;
 
     if (range.length === 2) {
       const theirs = new Set(range[1]);
       const mine = new Set<string>();
-      for (let x = start; x < end; x++) {
-        const id = ids[x]!;
-        const prefix = prefixOf(id);
-        mine.add(prefix);
-        if (!theirs.has(prefix)) theyLack.push(id);
+      for (let from = start; from < end; from += LIST_SLICE) {
+        for (const id of await ids.range(from, Math.min(end, from + LIST_SLICE))) {
+          const prefix = prefixOf(id);
+          mine.add(prefix);
+          if (!theirs.has(prefix)) theyLack.push(id);
+        }
       }
       for (const prefix of theirs) if (!mine.has(prefix) && prefix.length === ID_PREFIX_LENGTH) weLack.push(prefix);
       skip(upper);
     } else if (range.length === 3) {
-      const fingerprint = snapshot.fingerprint(start, end);
+      const fingerprint = await ids.fingerprint(start, end);
       if (fingerprint === range[2] && count === range[1]) {
         skip(upper);
       } else if (count <= options.leafSize) {
-        out.push([upper, ids.slice(start, end).map(prefixOf)]);
+        out.push([upper, (await ids.range(start, end)).map(prefixOf)]);
         budget -= 12 + (upper?.length ?? 4) + count * (ID_PREFIX_LENGTH + 3);
       } else if (budget < options.branching * 40) {
         out.push([upper, count, fingerprint]);
@@ -105,10 +110,17 @@ export function answerReconciliation(
         const buckets = Math.min(options.branching, count);
         for (let b = 0; b < buckets; b++) {
           const from = start + Math.floor((b * count) / buckets);
-          const to = start + Math.floor(((b + 1) * count) / buckets);
-          const subUpper = b === buckets - 1 ? upper : separate(ids[to - 1]!, ids[to]!);
-          out.push([subUpper, to - from, snapshot.fingerprint(from, to)]);
+          let to = start + Math.floor(((b + 1) * count) / buckets);
+          let subUpper = upper;
+          if (b < buckets - 1) {
+            const [low, high] = await ids.range(to - 1, to + 1);
+            // Storage changed under a lazily read index: let this bucket run to the range's end.
+            if (low === undefined || high === undefined) to = end;
+            else subUpper = separate(low, high);
+          }
+          out.push([subUpper, to - from, await ids.fingerprint(from, to)]);
           budget -= 30 + (subUpper?.length ?? 4);
+          if (to === end) break;
         }
       }
     } else {

@@ -4,7 +4,8 @@ import type { CatchUpGate, CatchUpTurn } from './catch-up-gate.ts';
 import type { Channel } from './channel.ts';
 import { createBatchEncoder, decodeBatch, type BatchEncoder, type EncodedBatch } from './codec.ts';
 import { createSyncError, SyncErrorCode, type SyncError } from './errors.ts';
-import { createIdSnapshot, type IdSnapshot } from './fingerprint.ts';
+import { createIdSnapshot } from './fingerprint.ts';
+import { arrayIdIndex, openStoreIdIndex, type IdIndex } from './id-index.ts';
 import { computeFilterKey, isOwnDelta, listNegatedIds, matchesFilter, type DeltaFilter } from './filter.ts';
 import { createFrameOrder } from './frame-order.ts';
 import type { SyncLimits } from './limits.ts';
@@ -210,7 +211,7 @@ export function createSession(context: SessionContext, channel: Channel, options
   let turn: CatchUpTurn | undefined;
   let catchUpTarget = 0;
   let cancelCatchUpWait: (() => void) | undefined;
-  let snapshot: IdSnapshot | undefined;
+  let snapshot: IdIndex | undefined;
   const wants = new Set<string>();
   let sentDone = false;
   const drainWaiters: (() => void)[] = [];
@@ -592,12 +593,21 @@ export function createSession(context: SessionContext, channel: Channel, options
     if (first) await leadReconciliation();
   };
 
+  // The ids a reconciliation reads: a block summary over storage when the store can page its
+  // ids (no per-delta memory), else every id, as a store without paging must.
+  const openIds = async (): Promise<IdIndex> =>
+    store.scanIds === undefined
+      ? arrayIdIndex(createIdSnapshot(await store.listIds()))
+      : openStoreIdIndex(store.scanIds.bind(store), (lower, upper) =>
+          store.listIds(lower, upper ?? undefined),
+        );
+
   /** One conversation settles both sides; when both lack a cursor the smaller node id leads. */
   const leadReconciliation = async (): Promise<void> => {
     if (!needReconcile || snapshot !== undefined || (peerNeeds === true && context.nodeId > peer!.nodeId)) return;
     stats.reconciliations++;
-    snapshot = createIdSnapshot(await store.listIds());
-    send({ t: 'reconcile', ranges: startReconciliation(snapshot, limits.reconcile) });
+    snapshot = await openIds();
+    send({ t: 'reconcile', ranges: await startReconciliation(snapshot, limits.reconcile) });
   };
 
   /**
@@ -614,9 +624,9 @@ export function createSession(context: SessionContext, channel: Channel, options
     }
     if (snapshot === undefined) {
       stats.reconciliations++;
-      snapshot = createIdSnapshot(await store.listIds());
+      snapshot = await openIds();
     }
-    const step = answerReconciliation(snapshot, ranges, limits.reconcile);
+    const step = await answerReconciliation(snapshot, ranges, limits.reconcile);
     if (extras.length + step.theyLack.length > limits.maxPendingIds) {
       throw createSyncError(SyncErrorCode.FlowControlViolation, 'reconciliation found more differences than this node queues');
     }

@@ -47,6 +47,12 @@ export interface SyncStore {
   /** Ids held, sorted ascending by code unit, with `lower <= id < upper` (bounds optional). */
   listIds(lower?: string, upper?: string): Promise<readonly DeltaId[]>;
   /**
+   * Ids held `> after` (from the start when undefined), ascending, at most `limit`. With it,
+   * reconciliation keeps a summary per block of ids and reads ids as it needs them; without it,
+   * it reads every id into memory for the conversation.
+   */
+  scanIds?(after: string | undefined, limit: number): Promise<readonly DeltaId[]>;
+  /**
    * Ids of the deltas held that negate any of `ids`. Needed only to serve peers that pull with a
    * filter; a store without it refuses such links.
    */

@@ -15,6 +15,23 @@ const idsIn = async (store: DeltaStore): Promise<string[]> => {
 };
 
 describe('SyncStore adapter over a @rhizome/storage DeltaStore', () => {
+  it('pages ids after a bound for a reconciliation that keeps no per-delta memory', async () => {
+    const deltaStore = createMemoryStore();
+    await deltaStore.append(generateDeltas(250, 1, 'scan'));
+    const adapted = createSyncStoreFromDeltaStore(fits(deltaStore));
+    const all = [...(await adapted.listIds())];
+    const scanned: string[] = [];
+    for (let after: string | undefined; ;) {
+      const page = await adapted.scanIds!(after, 64);
+      if (page.length === 0) break;
+      expect(page.length).toBeLessThanOrEqual(64);
+      scanned.push(...page);
+      after = page.at(-1);
+    }
+    expect(scanned).toEqual(all);
+    expect(await adapted.scanIds!(all[9], 3)).toEqual(all.slice(10, 13));
+  });
+
   it('syncs with a node on another store, pushing writes made straight to the DeltaStore at once', async () => {
     const { scheduler, network, node } = createHarness();
     const deltaStore = createMemoryStore();
@@ -27,7 +44,12 @@ describe('SyncStore adapter over a @rhizome/storage DeltaStore', () => {
     // Some data both already hold: reconciliation must not send it again.
     await b.store.appendBatch(generateDeltas(300, 1, 'before').slice(0, 50));
     network.link(a, b);
-    expect(await scheduler.runUntil(() => b.store.size === 500 && a.peers()[0]?.stats.deltasStored === 200, 5_000)).toBe(true);
+    expect(
+      await scheduler.runUntil(
+        () => b.store.size === 500 && a.peers()[0]?.stats.deltasStored === 200,
+        5_000,
+      ),
+    ).toBe(true);
     expect(a.peers()[0]!.stats.deltasReceived).toBe(200);
     expect(b.peers()[0]!.stats.deltasReceived).toBe(250);
 
@@ -39,7 +61,10 @@ describe('SyncStore adapter over a @rhizome/storage DeltaStore', () => {
     // Cursors live in the DeltaStore.
     expect((await deltaStore.getPeerCursor('b'))?.feedId).toBe('feed-b');
     const bCursor = await b.store.getCursor('a');
-    expect(bCursor).toMatchObject({ feedId: await deltaStore.feedId(), seq: (await deltaStore.counts()).lastSeq });
+    expect(bCursor).toMatchObject({
+      feedId: await deltaStore.feedId(),
+      seq: (await deltaStore.counts()).lastSeq,
+    });
     adapted.stop();
   });
 
@@ -78,10 +103,14 @@ describe('SyncStore adapter over a @rhizome/storage DeltaStore', () => {
     const fromPeer = generateDeltas(5, 4, 'peer');
     const local = generateDeltas(3, 5, 'local');
 
-    expect(await adapted.appendBatch(fromPeer.slice(0, 3), { origin: 'peer-x' })).toEqual(fromPeer.slice(0, 3).map((d) => d.id));
+    expect(await adapted.appendBatch(fromPeer.slice(0, 3), { origin: 'peer-x' })).toEqual(
+      fromPeer.slice(0, 3).map((d) => d.id),
+    );
     await deltaStore.append(local);
     // A batch the node finds partly stored already: only the new ones are reported.
-    expect(await adapted.appendBatch(fromPeer, { origin: 'peer-y' })).toEqual(fromPeer.slice(3).map((d) => d.id));
+    expect(await adapted.appendBatch(fromPeer, { origin: 'peer-y' })).toEqual(
+      fromPeer.slice(3).map((d) => d.id),
+    );
     expect(routed).toEqual([fromPeer.slice(0, 3).map((d) => d.id), fromPeer.map((d) => d.id)]);
 
     expect(heard.map((entry) => [entry.delta.id, entry.origin])).toEqual([
@@ -91,7 +120,9 @@ describe('SyncStore adapter over a @rhizome/storage DeltaStore', () => {
     ]);
     expect(heard.map((entry) => entry.seq)).toEqual([1, 2, 3, 4, 5, 6, 7, 8]);
     // The feed read later carries the same origins.
-    expect((await adapted.changesSince(0, 100)).map((entry) => entry.origin)).toEqual(heard.map((entry) => entry.origin));
+    expect((await adapted.changesSince(0, 100)).map((entry) => entry.origin)).toEqual(
+      heard.map((entry) => entry.origin),
+    );
 
     unsubscribe();
     await deltaStore.append(generateDeltas(2, 6, 'after'));
@@ -101,7 +132,9 @@ describe('SyncStore adapter over a @rhizome/storage DeltaStore', () => {
   it('does not echo deltas back to the peer they came from when they arrive through `append`', async () => {
     const { scheduler, network, node } = createHarness();
     const deltaStore = createMemoryStore();
-    const adapted = createSyncStoreFromDeltaStore(deltaStore, { append: (deltas) => deltaStore.append(deltas) });
+    const adapted = createSyncStoreFromDeltaStore(deltaStore, {
+      append: (deltas) => deltaStore.append(deltas),
+    });
     const a = node('a', { store: adapted as never });
     const b = node('b');
     const c = node('c');
@@ -131,10 +164,22 @@ describe('SyncStore adapter over a @rhizome/storage DeltaStore', () => {
 
   it('pages through the store for id ranges, changes and negations larger than one storage page', async () => {
     const deltaStore = createMemoryStore();
-    const build = (i: number) => createDeltaBuilder({ host: 'h', creator: 'c', timeCreated: i }).set(`e${i % 100}`, { i }).build();
-    const target = createDeltaBuilder({ host: 'h', creator: 'c', timeCreated: 0 }).set('target', { v: 0 }).build();
+    const build = (i: number) =>
+      createDeltaBuilder({ host: 'h', creator: 'c', timeCreated: i })
+        .set(`e${i % 100}`, { i })
+        .build();
+    const target = createDeltaBuilder({ host: 'h', creator: 'c', timeCreated: 0 })
+      .set('target', { v: 0 })
+      .build();
     const deltas: Delta[] = [target];
-    for (let i = 0; i < 50_010; i++) deltas.push(i < 50_005 ? build(i) : createDeltaBuilder({ host: 'h', creator: 'c', timeCreated: i }).negate(target.id).build());
+    for (let i = 0; i < 50_010; i++)
+      deltas.push(
+        i < 50_005
+          ? build(i)
+          : createDeltaBuilder({ host: 'h', creator: 'c', timeCreated: i })
+              .negate(target.id)
+              .build(),
+      );
     await deltaStore.append(deltas.slice(0, 30_000));
     await deltaStore.append(deltas.slice(30_000));
     const adapted = createSyncStoreFromDeltaStore(deltaStore);
@@ -143,10 +188,17 @@ describe('SyncStore adapter over a @rhizome/storage DeltaStore', () => {
     expect(await adapted.listIds()).toEqual(sorted);
     expect(await adapted.listIds(sorted[3], sorted[50_009])).toEqual(sorted.slice(3, 50_009));
     expect(await adapted.listIds(sorted[50_000])).toEqual(sorted.slice(50_000));
-    expect((await adapted.changesSince(2, 60_000)).map((entry) => entry.delta.id)).toEqual(deltas.slice(2).map((d) => d.id));
+    expect((await adapted.changesSince(2, 60_000)).map((entry) => entry.delta.id)).toEqual(
+      deltas.slice(2).map((d) => d.id),
+    );
     expect(await adapted.head()).toBe(deltas.length);
     const many = [...sorted, target.id];
-    expect([...(await adapted.negationsOf!(many))].sort()).toEqual(deltas.slice(50_006).map((d) => d.id).sort());
+    expect([...(await adapted.negationsOf!(many))].sort()).toEqual(
+      deltas
+        .slice(50_006)
+        .map((d) => d.id)
+        .sort(),
+    );
     expect(await adapted.getMany(many)).toHaveLength(deltas.length);
   });
 });

@@ -31,10 +31,11 @@ afterAll(async () => {
 });
 
 async function start(name: string, storage?: Record<string, string>): Promise<Instance> {
-  const instance = await startServerProcess(
-    name,
-    storage ?? { DATABASE_URL, RHIZOME_DATABASE_SCHEMA: schema },
-  );
+  // The smallest entity cache (1 MiB): what every instance serves comes from storage and appends.
+  const instance = await startServerProcess(name, {
+    RHIZOME_CACHE_MB: '1',
+    ...(storage ?? { DATABASE_URL, RHIZOME_DATABASE_SCHEMA: schema }),
+  });
   running.push(instance.child);
   return instance;
 }

@@ -1,4 +1,5 @@
-// What some test files need from the machine: a PostgreSQL server, a Chromium binary. A project's
+// What some test files need from the machine: a PostgreSQL server, a Chromium binary, the output
+// of `pnpm build`. A project's
 // globalSetup probes once per run (`probeRequirements`) and provides the answers; a test file
 // reads them with `inject` and skips its suites when the thing is missing. Without it the run
 // says, in one line per missing thing, what to install. With RHIZOME_REQUIRE_ALL_TESTS=1 (CI)
@@ -6,7 +7,7 @@
 import { existsSync, readdirSync } from 'node:fs';
 import { connect } from 'node:net';
 import { homedir } from 'node:os';
-import { join } from 'node:path';
+import { join, relative } from 'node:path';
 
 export const DEFAULT_TEST_DATABASE_URL = 'postgres://postgres@127.0.0.1:5432/test';
 
@@ -77,6 +78,25 @@ const HOW_TO = {
     'No Chromium found: the Explorer browser test is skipped. To run it, install one ' +
     '(Debian: apt-get install chromium) or point RHIZOME_CHROMIUM at a Chromium binary.',
 };
+
+/**
+ * Whether `file`, an output of `pnpm build`, exists: provides `built` (true or false) to the
+ * project's test files, which run the built code. Missing, its tests are skipped with one line
+ * saying to build (or, with RHIZOME_REQUIRE_ALL_TESTS=1, the run fails: CI builds first).
+ * @param {import('vitest/node').TestProject} project
+ * @param {string} file absolute path
+ */
+export function probeBuild(project, file) {
+  const ok = existsSync(file);
+  if (!ok) {
+    report(
+      'build',
+      `${relative(process.cwd(), file) || file} is missing: the tests of the built code are ` +
+        'skipped. To run them, run `pnpm build` first.',
+    );
+  }
+  project.provide('built', ok);
+}
 
 function report(kind, line) {
   if (process.env.RHIZOME_REQUIRE_ALL_TESTS === '1') {

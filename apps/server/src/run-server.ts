@@ -51,13 +51,20 @@ try {
   process.exit(1);
 }
 
-let stopping = false;
+/**
+ * One Ctrl-C can arrive two or three times within milliseconds: the terminal signals the whole
+ * process group, and wrappers (pnpm, tsx) pass it on. Only a later one means "do not wait".
+ */
+const REPEAT_GRACE_MS = 1_000;
+
+let stoppedAt: number | undefined;
 const stop = (signal: string) => {
-  if (stopping) {
+  if (stoppedAt !== undefined) {
+    if (Date.now() - stoppedAt < REPEAT_GRACE_MS) return;
     logger.warn({ signal }, 'second signal: exiting without waiting');
     process.exit(1);
   }
-  stopping = true;
+  stoppedAt = Date.now();
   logger.info({ signal }, 'signal received');
   // Connections get RHIZOME_SHUTDOWN_TIMEOUT_MS to finish; a stop that hangs past that and a
   // margin (a wedged database, say) exits non-zero rather than never.

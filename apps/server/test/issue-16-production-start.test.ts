@@ -54,6 +54,9 @@ describe.skipIf(!BUILT)('the built server (node dist/main.js)', () => {
       expect(entity.status).toBe(200);
       expect(JSON.stringify(await entity.json())).toContain('Ada');
     } finally {
+      // One Ctrl-C reaches the node more than once (the terminal's process group, then pnpm
+      // passing it on): still one clean stop, not "second signal: exit without waiting".
+      second.child.kill('SIGINT');
       expect(await stopServerProcess(second, 'SIGINT')).toBe(0);
     }
   });

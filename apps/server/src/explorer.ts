@@ -15,7 +15,9 @@ export const EXPLORER_BUNDLE_FILE = fileURLToPath(new URL('./explorer/app.js', i
  */
 async function loadExplorerScript(): Promise<string> {
   if (!import.meta.url.endsWith('.ts')) return readFile(EXPLORER_BUNDLE_FILE, 'utf8');
-  const { bundleExplorer } = await import('./explorer-bundle.ts');
+  // Not a literal: the bundler (and esbuild, a build tool) stays out of the built server.
+  const bundler = './explorer-bundle.ts';
+  const { bundleExplorer } = (await import(bundler)) as { bundleExplorer(): Promise<string> };
   return bundleExplorer();
 }
 

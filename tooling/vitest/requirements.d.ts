@@ -18,4 +18,8 @@ export declare function probeRequirements(
   project: TestProject,
   needs: readonly ('postgres' | 'chromium')[],
 ): Promise<void>;
-export declare function probeBuild(project: TestProject, file: string): void;
+export declare function probeBuild(
+  project: TestProject,
+  file: string,
+  sourceDirs?: readonly string[],
+): void;

@@ -80,7 +80,12 @@ describe.skipIf(!BUILT)('the Dockerfile, run on the host', () => {
 
   it('deploys the server with production dependencies only, starts it, passes the health check, stops with 0', async () => {
     const [command, ...args] = plan.deploy;
-    await promisify(execFile)(command!, [...args, app], {
+    expect(command).toBe('pnpm');
+    // The pnpm running these tests (`npx pnpm test` puts none on PATH), else the one on PATH.
+    const pnpm = process.env.npm_execpath?.includes('pnpm')
+      ? [process.execPath, process.env.npm_execpath]
+      : ['pnpm'];
+    await promisify(execFile)(pnpm[0]!, [...pnpm.slice(1), ...args, app], {
       cwd: repoDir,
       env: { ...process.env, CI: 'true' },
     });

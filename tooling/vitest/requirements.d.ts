@@ -6,6 +6,8 @@ declare module 'vitest' {
     postgres: string | null;
     /** A Chromium binary when one is installed, else null (the browser test is skipped). */
     chromium: string | null;
+    /** Whether the output of `pnpm build` the project's tests run is there (else they skip). */
+    built: boolean;
   }
 }
 
@@ -16,3 +18,8 @@ export declare function probeRequirements(
   project: TestProject,
   needs: readonly ('postgres' | 'chromium')[],
 ): Promise<void>;
+export declare function probeBuild(
+  project: TestProject,
+  file: string,
+  sourceDirs?: readonly string[],
+): void;

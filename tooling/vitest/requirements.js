@@ -1,12 +1,13 @@
-// What some test files need from the machine: a PostgreSQL server, a Chromium binary. A project's
+// What some test files need from the machine: a PostgreSQL server, a Chromium binary, the output
+// of `pnpm build`. A project's
 // globalSetup probes once per run (`probeRequirements`) and provides the answers; a test file
 // reads them with `inject` and skips its suites when the thing is missing. Without it the run
 // says, in one line per missing thing, what to install. With RHIZOME_REQUIRE_ALL_TESTS=1 (CI)
 // a missing server or browser fails the run instead: CI must run every test.
-import { existsSync, readdirSync } from 'node:fs';
+import { existsSync, readdirSync, statSync } from 'node:fs';
 import { connect } from 'node:net';
 import { homedir } from 'node:os';
-import { join } from 'node:path';
+import { join, relative } from 'node:path';
 
 export const DEFAULT_TEST_DATABASE_URL = 'postgres://postgres@127.0.0.1:5432/test';
 
@@ -77,6 +78,51 @@ const HOW_TO = {
     'No Chromium found: the Explorer browser test is skipped. To run it, install one ' +
     '(Debian: apt-get install chromium) or point RHIZOME_CHROMIUM at a Chromium binary.',
 };
+
+/** The newest modification time of the files under `dir` (0 when there is none). */
+function newestMtime(dir) {
+  let newest = 0;
+  let entries;
+  try {
+    entries = readdirSync(dir, { withFileTypes: true });
+  } catch {
+    return 0;
+  }
+  for (const entry of entries) {
+    const path = join(dir, entry.name);
+    if (entry.isDirectory()) newest = Math.max(newest, newestMtime(path));
+    else if (entry.isFile()) newest = Math.max(newest, statSync(path).mtimeMs);
+  }
+  return newest;
+}
+
+/**
+ * Whether `file`, an output of `pnpm build`, exists and is newer than every file under
+ * `sourceDirs`: provides `built` (true or false) to the project's test files, which run the built
+ * code. Missing or older than the sources, its tests are skipped with one line saying to build
+ * (or, with RHIZOME_REQUIRE_ALL_TESTS=1, the run fails: CI builds first).
+ * @param {import('vitest/node').TestProject} project
+ * @param {string} file absolute path
+ * @param {readonly string[]} [sourceDirs] absolute paths of the sources it is built from
+ */
+export function probeBuild(project, file, sourceDirs = []) {
+  const shown = relative(process.cwd(), file) || file;
+  let problem;
+  if (!existsSync(file)) problem = `${shown} is missing`;
+  else {
+    const built = statSync(file).mtimeMs;
+    const stale = sourceDirs.find((dir) => newestMtime(dir) > built);
+    if (stale !== undefined)
+      problem = `${shown} is older than ${relative(process.cwd(), stale) || stale}`;
+  }
+  if (problem !== undefined) {
+    report(
+      'build',
+      `${problem}: the tests of the built code are skipped. To run them, run \`pnpm build\` first.`,
+    );
+  }
+  project.provide('built', problem === undefined);
+}
 
 function report(kind, line) {
   if (process.env.RHIZOME_REQUIRE_ALL_TESTS === '1') {

@@ -66,6 +66,12 @@ const integer = (min: number, max: number) =>
     .transform(Number)
     .refine((n) => n >= min && n <= max, `must be an integer from ${min} to ${max}`);
 
+/**
+ * Marks a problem of one entry of a list variable: its message names the entry, so the whole
+ * variable's value is not repeated after it.
+ */
+const ENTRY_NAMED = { entryNamed: true } as const;
+
 /** Comma-separated sync addresses, each checked and normalised (see `peerAddressSchema`). */
 function addressList() {
   return z.string().transform((text, ctx) => {
@@ -77,7 +83,9 @@ function addressList() {
       } else {
         ctx.addIssue({
           code: 'custom',
+          // The address schema's messages quote the address.
           message: `entry ${i + 1}: ${parsed.error.issues[0]?.message ?? 'invalid'}`,
+          params: ENTRY_NAMED,
         });
       }
     }
@@ -105,6 +113,7 @@ function originList() {
         ctx.addIssue({
           code: 'custom',
           message: `entry ${i + 1} (${JSON.stringify(item)}) must be an origin such as https://app.example.org`,
+          params: ENTRY_NAMED,
         });
       } else if (!origins.includes(url.origin)) origins.push(url.origin);
     }
@@ -121,11 +130,12 @@ function pluginList() {
       for (const [i, raw] of text.split(',').entries()) {
         const item = raw.trim();
         if (item === '') {
-          ctx.addIssue({ code: 'custom', message: `entry ${i + 1} is empty` });
+          ctx.addIssue({ code: 'custom', message: `entry ${i + 1} is empty`, params: ENTRY_NAMED });
         } else if (item.includes('#') || /\s/.test(item)) {
           ctx.addIssue({
             code: 'custom',
             message: `entry ${i + 1} (${JSON.stringify(item)}) must be a package name or a path, without "#" or spaces`,
+            params: ENTRY_NAMED,
           });
         } else if (!plugins.includes(item)) plugins.push(item);
       }
@@ -208,7 +218,8 @@ export function loadConfig(
   if (!parsed.success) {
     for (const issue of parsed.error.issues) {
       const variable = String(issue.path[0] ?? '?');
-      const value = cleaned[variable];
+      const entryNamed = issue.code === 'custom' && issue.params?.entryNamed === true;
+      const value = entryNamed ? undefined : cleaned[variable];
       problems.push({
         variable,
         message: `${issue.message}${value === undefined ? '' : ` (got ${JSON.stringify(value)})`}`,

@@ -1,46 +1,37 @@
 import { readFile } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
-import { build } from 'esbuild';
 import { Hono } from 'hono';
 import type { ServerEnv } from './rest/env.ts';
 
 /** The Explorer's sources: `index.html`, `style.css` and the browser code under `src/`. */
 export const EXPLORER_DIR = fileURLToPath(new URL('../explorer/', import.meta.url));
 
+/** The Explorer's script as `pnpm build` writes it (next to the built server's modules). */
+export const EXPLORER_BUNDLE_FILE = fileURLToPath(new URL('./explorer/app.js', import.meta.url));
+
 /**
- * Bundles the Explorer's browser code (and `@rhizome/client` with its dependencies) into one ES
- * module. Runs esbuild in memory, so `pnpm start` serves the page with no build step of its own.
+ * The Explorer's script: read from the build when the server runs built, bundled from the
+ * sources with esbuild when it runs from them (`pnpm start`, tests), so an edit shows on reload.
  */
-export async function bundleExplorer(): Promise<string> {
-  const result = await build({
-    entryPoints: [`${EXPLORER_DIR}src/main.ts`],
-    bundle: true,
-    write: false,
-    format: 'esm',
-    platform: 'browser',
-    // `#sha256` and friends pick their browser variant.
-    conditions: ['browser', 'import', 'default'],
-    target: 'es2022',
-    minify: true,
-    legalComments: 'none',
-    logLevel: 'silent',
-  });
-  const output = result.outputFiles[0];
-  if (output === undefined) throw new Error('esbuild produced no output for the Explorer');
-  return output.text;
+async function loadExplorerScript(): Promise<string> {
+  if (!import.meta.url.endsWith('.ts')) return readFile(EXPLORER_BUNDLE_FILE, 'utf8');
+  // Not a literal: the bundler (and esbuild, a build tool) stays out of the built server.
+  const bundler = './explorer-bundle.ts';
+  const { bundleExplorer } = (await import(bundler)) as { bundleExplorer(): Promise<string> };
+  return bundleExplorer();
 }
 
 const NO_CACHE = { 'cache-control': 'no-cache' };
 
 /**
- * The Explorer web app at `/`: the page, its stylesheet and its script (bundled on the first
- * request and kept in memory; a failed bundle is retried on the next request).
+ * The Explorer web app at `/`: the page, its stylesheet and its script (loaded on the first
+ * request and kept in memory; a failed load is retried on the next request).
  */
 export function createExplorerRoutes(): Hono<ServerEnv> {
   const routes = new Hono<ServerEnv>();
   let script: Promise<string> | undefined;
   const load = (): Promise<string> => {
-    script ??= bundleExplorer().catch((error: unknown) => {
+    script ??= loadExplorerScript().catch((error: unknown) => {
       script = undefined;
       throw error;
     });

@@ -127,18 +127,27 @@ export async function startServer(
     isReady: () => !draining,
   });
 
-  const server = await new Promise<ReturnType<typeof serve>>((resolve, reject) => {
-    const listening = serve(
-      {
-        fetch: app.fetch,
-        port: config.port,
-        hostname: config.host,
-        serverOptions: httpServerOptions(config.connections),
-      },
-      () => resolve(listening),
-    );
-    listening.once('error', reject);
-  });
+  let server: ReturnType<typeof serve>;
+  try {
+    server = await new Promise<ReturnType<typeof serve>>((resolve, reject) => {
+      const listening = serve(
+        {
+          fetch: app.fetch,
+          port: config.port,
+          hostname: config.host,
+          serverOptions: httpServerOptions(config.connections),
+        },
+        () => resolve(listening),
+      );
+      listening.once('error', reject);
+    });
+  } catch (error) {
+    // The port is taken (or not ours): undo the start so the store is closed cleanly.
+    plugins.close();
+    await sync.close().catch(() => {});
+    await node.close().catch(() => {});
+    throw error;
+  }
   guardConnections(server as HttpServer, config.connections);
   server.on('upgrade', (request, socket, head) => sync.handleUpgrade(request, socket, head));
   const port = (server.address() as AddressInfo).port;

@@ -1,4 +1,5 @@
 import { spawn, type ChildProcess } from 'node:child_process';
+import { once } from 'node:events';
 import { createOpenPrincipal, createRhizomeNode, type RhizomeNode } from '@rhizome/api';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -137,7 +138,7 @@ export function useSyncPeer(prefix: string): { a(): RunningServer; dir(): string
   return { a: () => a!, dir: () => dir! };
 }
 
-/** A server started as its own OS process: `src/main.ts`, as `pnpm start` runs it. */
+/** A server started as its own OS process: `src/main.ts` as `pnpm start` runs it, or the build. */
 export interface ServerProcess {
   readonly name: string;
   readonly url: string;
@@ -147,23 +148,33 @@ export interface ServerProcess {
 const serverDir = fileURLToPath(new URL('..', import.meta.url));
 
 /**
- * Starts `src/main.ts` in a child process on a free loopback port with `env` (and only PATH and
- * HOME from this process), and resolves once it logs that it listens. The caller kills it.
+ * Which entry point a child process runs: `source` is `src/main.ts` through tsx (`pnpm start`),
+ * `built` is `dist/main.js` on plain Node (`pnpm start:prod`, the bin, the Docker image).
+ */
+export type ServerEntry = 'source' | 'built';
+
+const ENTRY_ARGS: Record<ServerEntry, readonly string[]> = {
+  source: ['--import', 'tsx', 'src/main.ts'],
+  built: ['dist/main.js'],
+};
+
+/** The environment of a child server: only PATH and HOME from this process, then `env`. */
+function childEnv(env: Record<string, string>): Record<string, string> {
+  return { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '', ...env };
+}
+
+/**
+ * Starts the server's entry point in a child process on a free loopback port with `env`, and
+ * resolves once it logs that it listens. The caller stops it (`stopServerProcess`) or kills it.
  */
 export async function startServerProcess(
   name: string,
   env: Record<string, string>,
+  entry: ServerEntry = 'source',
 ): Promise<ServerProcess> {
-  const child = spawn(process.execPath, ['--import', 'tsx', 'src/main.ts'], {
+  const child = spawn(process.execPath, ENTRY_ARGS[entry], {
     cwd: serverDir,
-    env: {
-      PATH: process.env.PATH ?? '',
-      HOME: process.env.HOME ?? '',
-      PORT: '0',
-      RHIZOME_NODE_ID: name,
-      LOG_LEVEL: 'info',
-      ...env,
-    },
+    env: childEnv({ PORT: '0', RHIZOME_NODE_ID: name, LOG_LEVEL: 'info', ...env }),
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   const url = await new Promise<string>((resolve, reject) => {
@@ -182,6 +193,50 @@ export async function startServerProcess(
     });
   });
   return { name, url, child };
+}
+
+/** Sends `signal` and resolves with the exit code, or rejects after `timeoutMs` (then kills). */
+export async function stopServerProcess(
+  server: ServerProcess,
+  signal: NodeJS.Signals = 'SIGTERM',
+  timeoutMs = 15_000,
+): Promise<number | null> {
+  const { child } = server;
+  if (child.exitCode !== null) return child.exitCode;
+  const exited = new Promise<number | null>((resolve) => child.once('exit', resolve));
+  child.kill(signal);
+  let timer: NodeJS.Timeout | undefined;
+  const timedOut = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => {
+      child.kill('SIGKILL');
+      reject(new Error(`${server.name} did not exit within ${timeoutMs} ms of ${signal}`));
+    }, timeoutMs);
+  });
+  try {
+    return await Promise.race([exited, timedOut]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+/** Runs the entry point to its end (a start that must fail): exit code and both outputs. */
+export async function runServerProcess(
+  env: Record<string, string>,
+  entry: ServerEntry = 'source',
+): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  const child = spawn(process.execPath, ENTRY_ARGS[entry], {
+    cwd: serverDir,
+    env: childEnv({ PORT: '0', ...env }),
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let stdout = '';
+  let stderr = '';
+  child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
+  child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+  const timer = setTimeout(() => child.kill('SIGKILL'), 30_000);
+  const [code] = (await once(child, 'close')) as [number | null];
+  clearTimeout(timer);
+  return { code, stdout, stderr };
 }
 
 /**

@@ -67,7 +67,7 @@ export const peerAddressSchema = z
     if (protocol === undefined) {
       ctx.addIssue({
         code: 'custom',
-        message: `must be a ws://, wss://, http:// or https:// URL (got ${url.protocol})`,
+        message: `"${value}" must be a ws://, wss://, http:// or https:// URL`,
       });
       return z.NEVER;
     }

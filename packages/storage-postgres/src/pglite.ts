@@ -2,6 +2,7 @@ import { PGlite, type PGliteInterface } from '@electric-sql/pglite';
 import type { DeltaStore } from '@rhizome/storage';
 import { toStorageError } from './database-error.ts';
 import { createPgliteClient } from './pglite-client.ts';
+import { isFreshDataDir, loadPgliteSnapshot } from './pglite-snapshot.ts';
 import { createSqlDeltaStore } from './sql-store.ts';
 
 export { createPgliteClient } from './pglite-client.ts';
@@ -16,15 +17,18 @@ export interface PgliteStoreOptions {
   readonly pglite?: PGliteInterface;
   /** Apply pending migrations first (default true). */
   readonly migrate?: boolean;
+  /**
+   * Start a new database from the build's migrated snapshot instead of running initdb (default
+   * true; without a matching snapshot PGlite runs initdb as usual).
+   */
+  readonly snapshot?: boolean;
 }
 
 /** Opens a DeltaStore on embedded PGlite: nothing to install, data in a local directory. */
 export async function openPgliteStore(options: PgliteStoreOptions = {}): Promise<DeltaStore> {
   let pglite = options.pglite;
   try {
-    pglite ??= await PGlite.create(
-      options.dataDir === undefined ? {} : { dataDir: options.dataDir },
-    );
+    pglite ??= await createPglite(options.dataDir, options.snapshot !== false);
     const client = createPgliteClient(pglite);
     if (options.migrate !== false) await client.migrate();
     return createSqlDeltaStore(client);
@@ -32,6 +36,17 @@ export async function openPgliteStore(options: PgliteStoreOptions = {}): Promise
     await pglite?.close().catch(() => {});
     throw toStorageError(error, 'opening PGlite');
   }
+}
+
+/** A PGlite on `dataDir` (in memory without one); a new database is unpacked from the snapshot. */
+async function createPglite(dataDir: string | undefined, useSnapshot: boolean): Promise<PGlite> {
+  const isPath = dataDir !== undefined && !dataDir.includes('://');
+  const fresh = dataDir === undefined || (isPath && isFreshDataDir(dataDir));
+  const loadDataDir = useSnapshot && fresh ? await loadPgliteSnapshot() : undefined;
+  return PGlite.create({
+    ...(dataDir === undefined ? {} : { dataDir }),
+    ...(loadDataDir === undefined ? {} : { loadDataDir }),
+  });
 }
 
 /**

@@ -26,6 +26,8 @@ const SIZES = (process.env.RHIZOME_BENCH_HISTORY_SIZES ?? '100000,1000000')
   .map(Number)
   .filter((n) => n > 0);
 const CACHE_MB = Number(process.env.RHIZOME_BENCH_CACHE_MB ?? 64);
+// Keep the loaded schemas (named by size) and reuse them next time: a 10M load takes ~10 minutes.
+const KEEP = process.env.RHIZOME_BENCH_HISTORY_KEEP === '1';
 const READS = 3_000;
 const STARTS = 3;
 const serverDir = join(dirname(fileURLToPath(import.meta.url)), '..');
@@ -149,7 +151,7 @@ async function timeReads(schema: string, count: number): Promise<ReadFigures> {
   const sql = postgres(DATABASE_URL, {
     max: 1,
     onnotice: () => {},
-    connection: { search_path: schema },
+    connection: { search_path: schema, jit: 'off', max_parallel_workers_per_gather: '0' },
   });
   const entities = Math.max(1, Math.floor(count / 10));
   const ids = Array.from({ length: 1_000 }, (_, i) => entityOf((i * 104729 + 13) % entities));
@@ -196,10 +198,27 @@ async function main(): Promise<void> {
     const rows: string[] = [];
     let empty: StartFigures[] = [];
     for (const count of [0, ...SIZES]) {
-      const schema = `rhizome_bench_history_${process.pid}_${count}`;
-      schemas.push(schema);
-      progress(`${count.toLocaleString('en')} deltas: loading`);
-      await load(schema, count);
+      const schema = KEEP
+        ? `rhizome_bench_history_keep_${count}`
+        : `rhizome_bench_history_${process.pid}_${count}`;
+      if (!KEEP) schemas.push(schema);
+      let stored = -1;
+      if (KEEP) {
+        try {
+          const rows = await admin.unsafe(
+            `SELECT deltas FROM "${schema}".rhizome_totals WHERE id = 1`,
+          );
+          stored = Number(rows[0]?.deltas ?? -1);
+        } catch {
+          stored = -1; // not there yet
+        }
+      }
+      if (stored === count) progress(`${count.toLocaleString('en')} deltas: reusing ${schema}`);
+      else {
+        progress(`${count.toLocaleString('en')} deltas: loading`);
+        if (KEEP) await admin.unsafe(`DROP SCHEMA IF EXISTS "${schema}" CASCADE`);
+        await load(schema, count);
+      }
       const starts: StartFigures[] = [];
       for (let i = 0; i < STARTS; i++) {
         progress(`${count.toLocaleString('en')} deltas: server start ${i + 1}/${STARTS}`);

@@ -237,6 +237,34 @@ export function createSqlDeltaStore(client: SqlClient, options: SqlStoreOptions 
     return rows.map((row) => freezeDelta(row.body));
   };
 
+  // One statement for two hops of a closure walk: the deltas at `targetIds`, and those pointing
+  // at them, each tagged with the id it points at.
+  const fetchTwoHops = async (
+    targetIds: readonly string[],
+    asOf?: number,
+  ): Promise<{ first: Delta[]; firstIds: string[]; second: [string, Delta][] }> => {
+    const bound = asOf === undefined ? '' : ' AND time_created <= $2';
+    const rows = await client.query<{ via: string | null; body: Delta }>(
+      `WITH first AS (
+         SELECT body FROM ${D}
+         WHERE seq IN (SELECT delta_seq FROM ${P} WHERE target_id = ANY($1::text[])${bound})
+       )
+       SELECT NULL::text AS via, body FROM first
+       UNION ALL
+       SELECT p.target_id AS via, d.body FROM ${P} p JOIN ${D} d ON d.seq = p.delta_seq
+       WHERE p.target_id IN (SELECT body->>'id' FROM first)${bound.replace('time_created', 'p.time_created')}`,
+      asOf === undefined ? [targetIds] : [targetIds, asOf],
+    );
+    const first: Delta[] = [];
+    const second: [string, Delta][] = [];
+    for (const row of rows) {
+      const delta = freezeDelta(row.body);
+      if (row.via === null) first.push(delta);
+      else second.push([row.via, delta]);
+    }
+    return { first, firstIds: first.map((delta) => delta.id), second };
+  };
+
   const store: DeltaStore = {
     async append(input) {
       // Validation runs before the database is touched: a bad batch never costs a round trip.
@@ -371,7 +399,28 @@ export function createSqlDeltaStore(client: SqlClient, options: SqlStoreOptions 
         checkIdCount(entityIds, 'closure()');
         checkAsOf(query.asOf);
         const asOf = query.asOf === undefined ? undefined : toTimeBound(query.asOf);
-        return collectClosure(entityIds, (ids) => fetchReferencing(ids, asOf), query.asOf);
+        // The first call also brings the deltas pointing at the deltas it finds (negations,
+        // usually none): the walk's second hop is then answered without a second round trip.
+        const prefetched = new Map<string, Delta[]>();
+        let first = true;
+        return collectClosure(
+          entityIds,
+          async (ids) => {
+            if (first) {
+              first = false;
+              const found = await fetchTwoHops(ids, asOf);
+              for (const id of found.firstIds) prefetched.set(id, []);
+              for (const [via, delta] of found.second) prefetched.get(via)?.push(delta);
+              return found.first;
+            }
+            const rest = ids.filter((id) => !prefetched.has(id));
+            const out = ids.flatMap((id) => prefetched.get(id) ?? []);
+            for (const id of ids) prefetched.delete(id);
+            if (rest.length > 0) out.push(...(await fetchReferencing(rest, asOf)));
+            return out;
+          },
+          query.asOf,
+        );
       });
     },
 

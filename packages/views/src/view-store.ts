@@ -1,9 +1,10 @@
 import type { Delta } from '@rhizome/core';
 import { collectEntityClosure, createIndexClosureSource } from './closure.ts';
 import { createDeltaIndex, type DeltaIndex, type DeltaIndexOptions } from './delta-index.ts';
-import { forEachHyperviewSlot, negatedIdsOf, transactionDeclarationsOf, transactionIdsOf } from './delta-shape.ts';
+import { forEachHyperviewSlot, transactionDeclarationsOf } from './delta-shape.ts';
 import { createViewsError, ViewsErrorCode } from './errors.ts';
-import { collectNegatedProperties, collectVisibleProperties } from './hyperview.ts';
+import { collectNegatedProperties, collectVisibleDeltas, collectVisibleProperties } from './hyperview.ts';
+import { createIncrementalView, createViewPlan, type IncrementalView, type ViewPlan } from './incremental-view.ts';
 import { assertValidQuery, sortedAfter, type Page, type PageOptions, type QueryOptions } from './query.ts';
 import {
   createEntityResolverInput,
@@ -17,6 +18,7 @@ import { runQuery } from './run-query.ts';
 import { assertValidSchema, type PropertyDefinition, type Schema, type ViewOf } from './schema.ts';
 import type { EntityDeltaChange, EntityResolver, Hyperview, ReadOptions, Resolver } from './types.ts';
 import { stableStringify } from './value.ts';
+import { collectBatchReach, collectVisibilityChanges, type BatchReach } from './visibility-changes.ts';
 import { createVisibility, type TransactionState, type Visibility } from './visibility.ts';
 
 /** A schemaless view: every property the entity has, resolved. */
@@ -180,7 +182,11 @@ export interface ViewStoreOptions extends DeltaIndexOptions {
 export function createViewStore(options: ViewStoreOptions = {}): ViewStore {
   const index = createDeltaIndex(undefined, options.compact === undefined ? {} : { compact: options.compact });
   const schemas = new Map<string, Schema>();
+  // Views under an entity resolver: recomputed, or updated through its `update`, when stale.
   const caches = new Map<CacheKey, Map<string, CacheEntry>>();
+  // Schemaless views and views under per-property resolvers: kept current delta by delta.
+  const incrementalCaches = new Map<CacheKey, Map<string, IncrementalView>>();
+  const plans = new Map<CacheKey, ViewPlan>();
   const subscriptionsByEntity = new Map<string, Set<SubscriptionGroup>>();
   const expandedCaches = new Map<Schema, Map<string, ExpandedEntry>>();
   const expandedByDep = new Map<string, Set<ExpandedEntry>>();
@@ -207,6 +213,8 @@ export function createViewStore(options: ViewStoreOptions = {}): ViewStore {
         // A new schema object under the same name (e.g. parsed again): drop the old one's caches,
         // and every nested view, since any of them may have expanded through the old one.
         caches.delete(previous);
+        incrementalCaches.delete(previous);
+        plans.delete(previous);
         expandedCaches.clear();
         expandedByDep.clear();
       }
@@ -226,9 +234,12 @@ export function createViewStore(options: ViewStoreOptions = {}): ViewStore {
       : resolveSchemaFlat(key, entityId, visible, read, negated);
   };
 
-  // The cached flat view for the default read. A stale entry is recomputed from the entity's own
-  // deltas (or updated through the entity resolver's incremental path), never from the store.
+  // The cached flat view for the default read. Schemaless and per-property views follow each
+  // visibility change (`applyToIncremental`); under an entity resolver, a stale entry is recomputed
+  // from the entity's own deltas (or updated through the resolver's `update`), never from the store.
   const cachedFlat = (key: CacheKey, entityId: string): FlatView => {
+    if (key === DEFAULT_VIEW || key.entityResolver === undefined) return incrementalView(key, entityId).flat();
+    const entityResolver = key.entityResolver;
     let cache = caches.get(key);
     if (cache === undefined) {
       cache = new Map();
@@ -236,14 +247,13 @@ export function createViewStore(options: ViewStoreOptions = {}): ViewStore {
     }
     const entry = cache.get(entityId);
     if (entry !== undefined && !entry.stale) return entry.flat;
-    const entityResolver = key === DEFAULT_VIEW ? undefined : key.entityResolver;
     const read: ReadOptions = {};
     const visibility = createVisibility(index);
     const visible = collectVisibleProperties(index, visibility, entityId);
     let tombstones: ReadonlyMap<string, readonly Delta[]> | undefined;
     const negated = () => (tombstones ??= collectNegatedProperties(index, visibility, entityId));
     let flat: FlatView;
-    if (entry?.visible !== undefined && entityResolver?.update !== undefined && key !== DEFAULT_VIEW) {
+    if (entry?.visible !== undefined && entityResolver.update !== undefined) {
       const input = createEntityResolverInput(entityId, visible, read, (p) => key.properties[p]?.value, negated);
       const change = diffDeltas(entry.visible, visible);
       // A resolver that read the tombstones before gets their diff too, so it never has to read
@@ -254,10 +264,9 @@ export function createViewStore(options: ViewStoreOptions = {}): ViewStore {
         input,
       ) as FlatView;
     } else {
-      flat =
-        key === DEFAULT_VIEW ? resolveAllFlat(entityId, visible, read) : resolveSchemaFlat(key, entityId, visible, read, negated);
+      flat = resolveSchemaFlat(key, entityId, visible, read, negated);
     }
-    const incremental = entityResolver?.update !== undefined;
+    const incremental = entityResolver.update !== undefined;
     cache.set(entityId, {
       flat,
       visible: incremental ? visible : undefined,
@@ -265,6 +274,28 @@ export function createViewStore(options: ViewStoreOptions = {}): ViewStore {
       stale: false,
     });
     return flat;
+  };
+
+  const incrementalView = (key: CacheKey, entityId: string): IncrementalView => {
+    let cache = incrementalCaches.get(key);
+    if (cache === undefined) {
+      cache = new Map();
+      incrementalCaches.set(key, cache);
+    }
+    let view = cache.get(entityId);
+    if (view === undefined) {
+      let plan = plans.get(key);
+      if (plan === undefined) {
+        plan = createViewPlan(key === DEFAULT_VIEW ? undefined : key);
+        plans.set(key, plan);
+      }
+      view = createIncrementalView(plan, entityId, {
+        all: () => collectVisibleProperties(index, createVisibility(index), entityId),
+        of: (property) => collectVisibleDeltas(index, createVisibility(index), entityId, property),
+      });
+      cache.set(entityId, view);
+    }
+    return view;
   };
 
   const flatFor = (key: CacheKey, entityId: string, read: ReadOptions | undefined, visibility: () => Visibility) =>
@@ -348,34 +379,6 @@ export function createViewStore(options: ViewStoreOptions = {}): ViewStore {
     return expand(schema, entityId, Number.POSITIVE_INFINITY, read, lazyVisibility(read), deps);
   };
 
-  // Entities whose visible deltas may change because `delta` arrived: the entities it points at,
-  // and, through negation targets and transaction partners, the entities of every delta whose
-  // visibility can depend on it. Costs in proportion to those deltas, not to the store.
-  const affectedBy = (delta: Delta, into: Set<string>): void => {
-    const seen = new Set<string>();
-    const seenTransactions = new Set<string>();
-    const stack: Delta[] = [delta];
-    while (stack.length > 0) {
-      const current = stack.pop()!;
-      if (seen.has(current.id)) continue;
-      seen.add(current.id);
-      forEachHyperviewSlot(current, (entityId) => into.add(entityId));
-      for (const id of negatedIdsOf(current)) {
-        const target = index.get(id);
-        if (target !== undefined) stack.push(target);
-      }
-      const transactions = [
-        ...transactionIdsOf(current),
-        ...transactionDeclarationsOf(current).map((declaration) => declaration.transactionId),
-      ];
-      for (const tx of transactions) {
-        if (seenTransactions.has(tx)) continue;
-        seenTransactions.add(tx);
-        for (const member of index.transactionMembers(tx)) stack.push(member);
-      }
-    }
-  };
-
   const usesTarget = (schema: Schema, target: InvalidateTarget): boolean => {
     if (schema === target || schema.entityResolver === target) return true;
     const named = typeof target === 'string';
@@ -390,6 +393,7 @@ export function createViewStore(options: ViewStoreOptions = {}): ViewStore {
   const hasCachedState = (): boolean => {
     if (subscriptionCount > 0) return true;
     for (const cache of caches.values()) if (cache.size > 0) return true;
+    for (const cache of incrementalCaches.values()) if (cache.size > 0) return true;
     for (const cache of expandedCaches.values()) if (cache.size > 0) return true;
     return false;
   };
@@ -474,12 +478,25 @@ export function createViewStore(options: ViewStoreOptions = {}): ViewStore {
     if (errors.length > 0) throw errors[0];
   };
 
+  // Tells the incremental views of the entities a batch reached which deltas became visible or
+  // stopped being visible, before any subscriber reads them.
+  const applyToIncremental = (added: Delta[], reach: BatchReach): void => {
+    const cached: Map<string, IncrementalView>[] = [];
+    for (const cache of incrementalCaches.values()) if (cache.size > 0) cached.push(cache);
+    if (cached.length === 0) return;
+    for (const { delta, visible } of collectVisibilityChanges(index, added, reach)) {
+      forEachHyperviewSlot(delta, (entityId, property) => {
+        for (const cache of cached) cache.get(entityId)?.apply(property, delta, visible);
+      });
+    }
+  };
+
   const afterIngest = (added: Delta[]): void => {
     if (added.length === 0 || !hasCachedState()) return;
-    const affected = new Set<string>();
-    for (const delta of added) affectedBy(delta, affected);
-    invalidateEntities(affected);
-    if (subscriptionCount > 0) notify(affected);
+    const reach = collectBatchReach(index, added);
+    applyToIncremental(added, reach);
+    invalidateEntities(reach.entities);
+    if (subscriptionCount > 0) notify(reach.entities);
   };
 
   const store: ViewStore = {
@@ -632,10 +649,12 @@ export function createViewStore(options: ViewStoreOptions = {}): ViewStore {
     },
     invalidate(target) {
       let dropped = target === undefined;
-      for (const key of [...caches.keys()]) {
-        if (target !== undefined && (key === DEFAULT_VIEW || !usesTarget(key, target))) continue;
-        caches.delete(key);
-        dropped = true;
+      for (const map of [caches, incrementalCaches]) {
+        for (const key of [...map.keys()]) {
+          if (target !== undefined && (key === DEFAULT_VIEW || !usesTarget(key, target))) continue;
+          map.delete(key);
+          dropped = true;
+        }
       }
       if (!dropped) return;
       // Any nested view may have expanded through a dropped schema; they rebuild from the flat

@@ -148,6 +148,17 @@ interface SubscriptionGroup {
 const DEFAULT_VIEW = Symbol('default view');
 type CacheKey = Schema | typeof DEFAULT_VIEW;
 
+// Every read of a cached view walks these; schemas are immutable, so they are worked out once.
+const referenceProperties = new WeakMap<Schema, readonly (readonly [string, PropertyDefinition])[]>();
+function referencePropertiesOf(schema: Schema): readonly (readonly [string, PropertyDefinition])[] {
+  let found = referenceProperties.get(schema);
+  if (found === undefined) {
+    found = (Object.entries(schema.properties) as [string, PropertyDefinition][]).filter(([, d]) => d.kind === 'reference');
+    referenceProperties.set(schema, found);
+  }
+  return found;
+}
+
 function isDefaultRead(read: ReadOptions | undefined): boolean {
   return read === undefined || (read.asOf === undefined && read.filter === undefined);
 }
@@ -315,8 +326,8 @@ export function createViewStore(options: ViewStoreOptions = {}): ViewStore {
     const flat = flatFor(schema, entityId, read, visibility);
     if (schema.entityResolver !== undefined) return flat;
     let expanded: Record<string, unknown> | undefined;
-    for (const [property, definition] of Object.entries(schema.properties) as [string, PropertyDefinition][]) {
-      if (definition.kind !== 'reference' || definition.target === undefined) continue;
+    for (const [property, definition] of referencePropertiesOf(schema)) {
+      if (definition.target === undefined) continue;
       const value = flat[property];
       if (value === undefined) continue;
       const allowed = Math.min(budget, definition.depth ?? 1);
@@ -338,7 +349,7 @@ export function createViewStore(options: ViewStoreOptions = {}): ViewStore {
   };
 
   const hasReferences = (schema: Schema): boolean =>
-    schema.entityResolver === undefined && Object.values(schema.properties).some((d) => d.kind === 'reference');
+    schema.entityResolver === undefined && referencePropertiesOf(schema).length > 0;
 
   // Expanded (nested) views of the default read are cached too, keyed by root and invalidated
   // when any entity they were built from changes.

@@ -21,20 +21,27 @@ export function collectVisibleProperties(
   const stored = index.entityProperties(entityId);
   if (stored === undefined) return result;
   const properties = sortedKeys(stored);
-  // Plain entity (no negation targets, no transaction members): only the universe matters.
   const plain = index.isEntityPlain(entityId);
   for (const property of properties) {
-    const deltas = stored.get(property)!;
-    let visible: Delta[];
-    if (plain && visibility.isUnrestricted) visible = deltas.slice();
-    else {
-      visible = [];
-      const keep = plain ? visibility.exists : visibility.isVisible;
-      for (const delta of deltas) if (keep(delta)) visible.push(delta);
-    }
+    const visible = keepVisible(stored.get(property)!, visibility, plain);
     if (visible.length > 0) result.set(property, visible);
   }
   return result;
+}
+
+function keepVisible(deltas: readonly Delta[], visibility: Visibility, plain: boolean): Delta[] {
+  // Plain entity (no negation targets, no transaction members): only the universe matters.
+  if (plain && visibility.isUnrestricted) return deltas.slice();
+  const visible: Delta[] = [];
+  const keep = plain ? visibility.exists : visibility.isVisible;
+  for (const delta of deltas) if (keep(delta)) visible.push(delta);
+  return visible;
+}
+
+/** The entity's visible deltas under one property, in total order. */
+export function collectVisibleDeltas(index: DeltaIndex, visibility: Visibility, entityId: string, property: string): Delta[] {
+  const deltas = index.entityProperties(entityId)?.get(property);
+  return deltas === undefined ? [] : keepVisible(deltas, visibility, index.isEntityPlain(entityId));
 }
 
 export function computeHyperview(index: DeltaIndex, visibility: Visibility, entityId: string): Hyperview {

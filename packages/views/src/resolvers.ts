@@ -54,22 +54,19 @@ function compareTie(a: ResolverEntry, b: ResolverEntry, tieBreak: TieBreak): num
   }
 }
 
+/** Last-write-wins order: positive when `a` wins over `b`. */
+export function compareLww(a: ResolverEntry, b: ResolverEntry, tieBreak: TieBreak): number {
+  const time = a.delta.timeCreated - b.delta.timeCreated;
+  return time !== 0 ? time : compareTie(a, b, tieBreak) || compareDeltas(a.delta, b.delta);
+}
+
 function createLww(tieBreak: TieBreak): Resolver<Value> {
   return {
     name: tieBreak === 'id' ? 'lww' : `lww:${tieBreak}`,
     resolve(entries) {
       let best: ResolverEntry | undefined;
       for (const entry of entries) {
-        if (best === undefined) {
-          best = entry;
-          continue;
-        }
-        const time = entry.delta.timeCreated - best.delta.timeCreated;
-        const order =
-          time !== 0
-            ? time
-            : compareTie(entry, best, tieBreak) || compareDeltas(entry.delta, best.delta);
-        if (order > 0) best = entry;
+        if (best === undefined || compareLww(entry, best, tieBreak) > 0) best = entry;
       }
       return best?.value;
     },

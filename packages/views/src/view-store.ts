@@ -1,9 +1,10 @@
 import type { Delta } from '@rhizome/core';
 import { collectEntityClosure, createIndexClosureSource } from './closure.ts';
 import { createDeltaIndex, type DeltaIndex, type DeltaIndexOptions } from './delta-index.ts';
-import { forEachHyperviewSlot, negatedIdsOf, transactionDeclarationsOf, transactionIdsOf } from './delta-shape.ts';
+import { forEachHyperviewSlot, transactionDeclarationsOf } from './delta-shape.ts';
 import { createViewsError, ViewsErrorCode } from './errors.ts';
-import { collectNegatedProperties, collectVisibleProperties } from './hyperview.ts';
+import { collectNegatedProperties, collectVisibleDeltas, collectVisibleProperties } from './hyperview.ts';
+import { createIncrementalView, createViewPlan, type IncrementalView, type ViewPlan } from './incremental-view.ts';
 import { assertValidQuery, sortedAfter, type Page, type PageOptions, type QueryOptions } from './query.ts';
 import {
   createEntityResolverInput,
@@ -17,6 +18,7 @@ import { runQuery } from './run-query.ts';
 import { assertValidSchema, type PropertyDefinition, type Schema, type ViewOf } from './schema.ts';
 import type { EntityDeltaChange, EntityResolver, Hyperview, ReadOptions, Resolver } from './types.ts';
 import { stableStringify } from './value.ts';
+import { collectBatchReach, collectVisibilityChanges, type BatchReach } from './visibility-changes.ts';
 import { createVisibility, type TransactionState, type Visibility } from './visibility.ts';
 
 /** A schemaless view: every property the entity has, resolved. */
@@ -146,6 +148,17 @@ interface SubscriptionGroup {
 const DEFAULT_VIEW = Symbol('default view');
 type CacheKey = Schema | typeof DEFAULT_VIEW;
 
+// Every read of a cached view walks these; schemas are immutable, so they are worked out once.
+const referenceProperties = new WeakMap<Schema, readonly (readonly [string, PropertyDefinition])[]>();
+function referencePropertiesOf(schema: Schema): readonly (readonly [string, PropertyDefinition])[] {
+  let found = referenceProperties.get(schema);
+  if (found === undefined) {
+    found = (Object.entries(schema.properties) as [string, PropertyDefinition][]).filter(([, d]) => d.kind === 'reference');
+    referenceProperties.set(schema, found);
+  }
+  return found;
+}
+
 function isDefaultRead(read: ReadOptions | undefined): boolean {
   return read === undefined || (read.asOf === undefined && read.filter === undefined);
 }
@@ -183,7 +196,11 @@ export function createViewStore(options: ViewStoreOptions = {}): ViewStore {
     ...(options.shards === undefined ? {} : { shards: options.shards }),
   });
   const schemas = new Map<string, Schema>();
+  // Views under an entity resolver: recomputed, or updated through its `update`, when stale.
   const caches = new Map<CacheKey, Map<string, CacheEntry>>();
+  // Schemaless views and views under per-property resolvers: kept current delta by delta.
+  const incrementalCaches = new Map<CacheKey, Map<string, IncrementalView>>();
+  const plans = new Map<CacheKey, ViewPlan>();
   const subscriptionsByEntity = new Map<string, Set<SubscriptionGroup>>();
   const expandedCaches = new Map<Schema, Map<string, ExpandedEntry>>();
   const expandedByDep = new Map<string, Set<ExpandedEntry>>();
@@ -210,6 +227,8 @@ export function createViewStore(options: ViewStoreOptions = {}): ViewStore {
         // A new schema object under the same name (e.g. parsed again): drop the old one's caches,
         // and every nested view, since any of them may have expanded through the old one.
         caches.delete(previous);
+        incrementalCaches.delete(previous);
+        plans.delete(previous);
         expandedCaches.clear();
         expandedByDep.clear();
       }
@@ -229,9 +248,12 @@ export function createViewStore(options: ViewStoreOptions = {}): ViewStore {
       : resolveSchemaFlat(key, entityId, visible, read, negated);
   };
 
-  // The cached flat view for the default read. A stale entry is recomputed from the entity's own
-  // deltas (or updated through the entity resolver's incremental path), never from the store.
+  // The cached flat view for the default read. Schemaless and per-property views follow each
+  // visibility change (`applyToIncremental`); under an entity resolver, a stale entry is recomputed
+  // from the entity's own deltas (or updated through the resolver's `update`), never from the store.
   const cachedFlat = (key: CacheKey, entityId: string): FlatView => {
+    if (key === DEFAULT_VIEW || key.entityResolver === undefined) return incrementalView(key, entityId).flat();
+    const entityResolver = key.entityResolver;
     let cache = caches.get(key);
     if (cache === undefined) {
       cache = new Map();
@@ -239,14 +261,13 @@ export function createViewStore(options: ViewStoreOptions = {}): ViewStore {
     }
     const entry = cache.get(entityId);
     if (entry !== undefined && !entry.stale) return entry.flat;
-    const entityResolver = key === DEFAULT_VIEW ? undefined : key.entityResolver;
     const read: ReadOptions = {};
     const visibility = createVisibility(index);
     const visible = collectVisibleProperties(index, visibility, entityId);
     let tombstones: ReadonlyMap<string, readonly Delta[]> | undefined;
     const negated = () => (tombstones ??= collectNegatedProperties(index, visibility, entityId));
     let flat: FlatView;
-    if (entry?.visible !== undefined && entityResolver?.update !== undefined && key !== DEFAULT_VIEW) {
+    if (entry?.visible !== undefined && entityResolver.update !== undefined) {
       const input = createEntityResolverInput(entityId, visible, read, (p) => key.properties[p]?.value, negated);
       const change = diffDeltas(entry.visible, visible);
       // A resolver that read the tombstones before gets their diff too, so it never has to read
@@ -257,10 +278,9 @@ export function createViewStore(options: ViewStoreOptions = {}): ViewStore {
         input,
       ) as FlatView;
     } else {
-      flat =
-        key === DEFAULT_VIEW ? resolveAllFlat(entityId, visible, read) : resolveSchemaFlat(key, entityId, visible, read, negated);
+      flat = resolveSchemaFlat(key, entityId, visible, read, negated);
     }
-    const incremental = entityResolver?.update !== undefined;
+    const incremental = entityResolver.update !== undefined;
     cache.set(entityId, {
       flat,
       visible: incremental ? visible : undefined,
@@ -268,6 +288,28 @@ export function createViewStore(options: ViewStoreOptions = {}): ViewStore {
       stale: false,
     });
     return flat;
+  };
+
+  const incrementalView = (key: CacheKey, entityId: string): IncrementalView => {
+    let cache = incrementalCaches.get(key);
+    if (cache === undefined) {
+      cache = new Map();
+      incrementalCaches.set(key, cache);
+    }
+    let view = cache.get(entityId);
+    if (view === undefined) {
+      let plan = plans.get(key);
+      if (plan === undefined) {
+        plan = createViewPlan(key === DEFAULT_VIEW ? undefined : key);
+        plans.set(key, plan);
+      }
+      view = createIncrementalView(plan, entityId, {
+        all: () => collectVisibleProperties(index, createVisibility(index), entityId),
+        of: (property) => collectVisibleDeltas(index, createVisibility(index), entityId, property),
+      });
+      cache.set(entityId, view);
+    }
+    return view;
   };
 
   const flatFor = (key: CacheKey, entityId: string, read: ReadOptions | undefined, visibility: () => Visibility) =>
@@ -287,8 +329,8 @@ export function createViewStore(options: ViewStoreOptions = {}): ViewStore {
     const flat = flatFor(schema, entityId, read, visibility);
     if (schema.entityResolver !== undefined) return flat;
     let expanded: Record<string, unknown> | undefined;
-    for (const [property, definition] of Object.entries(schema.properties) as [string, PropertyDefinition][]) {
-      if (definition.kind !== 'reference' || definition.target === undefined) continue;
+    for (const [property, definition] of referencePropertiesOf(schema)) {
+      if (definition.target === undefined) continue;
       const value = flat[property];
       if (value === undefined) continue;
       const allowed = Math.min(budget, definition.depth ?? 1);
@@ -310,7 +352,7 @@ export function createViewStore(options: ViewStoreOptions = {}): ViewStore {
   };
 
   const hasReferences = (schema: Schema): boolean =>
-    schema.entityResolver === undefined && Object.values(schema.properties).some((d) => d.kind === 'reference');
+    schema.entityResolver === undefined && referencePropertiesOf(schema).length > 0;
 
   // Expanded (nested) views of the default read are cached too, keyed by root and invalidated
   // when any entity they were built from changes.
@@ -351,34 +393,6 @@ export function createViewStore(options: ViewStoreOptions = {}): ViewStore {
     return expand(schema, entityId, Number.POSITIVE_INFINITY, read, lazyVisibility(read), deps);
   };
 
-  // Entities whose visible deltas may change because `delta` arrived: the entities it points at,
-  // and, through negation targets and transaction partners, the entities of every delta whose
-  // visibility can depend on it. Costs in proportion to those deltas, not to the store.
-  const affectedBy = (delta: Delta, into: Set<string>): void => {
-    const seen = new Set<string>();
-    const seenTransactions = new Set<string>();
-    const stack: Delta[] = [delta];
-    while (stack.length > 0) {
-      const current = stack.pop()!;
-      if (seen.has(current.id)) continue;
-      seen.add(current.id);
-      forEachHyperviewSlot(current, (entityId) => into.add(entityId));
-      for (const id of negatedIdsOf(current)) {
-        const target = index.get(id);
-        if (target !== undefined) stack.push(target);
-      }
-      const transactions = [
-        ...transactionIdsOf(current),
-        ...transactionDeclarationsOf(current).map((declaration) => declaration.transactionId),
-      ];
-      for (const tx of transactions) {
-        if (seenTransactions.has(tx)) continue;
-        seenTransactions.add(tx);
-        for (const member of index.transactionMembers(tx)) stack.push(member);
-      }
-    }
-  };
-
   const usesTarget = (schema: Schema, target: InvalidateTarget): boolean => {
     if (schema === target || schema.entityResolver === target) return true;
     const named = typeof target === 'string';
@@ -393,6 +407,7 @@ export function createViewStore(options: ViewStoreOptions = {}): ViewStore {
   const hasCachedState = (): boolean => {
     if (subscriptionCount > 0) return true;
     for (const cache of caches.values()) if (cache.size > 0) return true;
+    for (const cache of incrementalCaches.values()) if (cache.size > 0) return true;
     for (const cache of expandedCaches.values()) if (cache.size > 0) return true;
     return false;
   };
@@ -477,12 +492,25 @@ export function createViewStore(options: ViewStoreOptions = {}): ViewStore {
     if (errors.length > 0) throw errors[0];
   };
 
+  // Tells the incremental views of the entities a batch reached which deltas became visible or
+  // stopped being visible, before any subscriber reads them.
+  const applyToIncremental = (added: Delta[], reach: BatchReach): void => {
+    const cached: Map<string, IncrementalView>[] = [];
+    for (const cache of incrementalCaches.values()) if (cache.size > 0) cached.push(cache);
+    if (cached.length === 0) return;
+    for (const { delta, visible } of collectVisibilityChanges(index, added, reach)) {
+      forEachHyperviewSlot(delta, (entityId, property) => {
+        for (const cache of cached) cache.get(entityId)?.apply(property, delta, visible);
+      });
+    }
+  };
+
   const afterIngest = (added: Delta[]): void => {
     if (added.length === 0 || !hasCachedState()) return;
-    const affected = new Set<string>();
-    for (const delta of added) affectedBy(delta, affected);
-    invalidateEntities(affected);
-    if (subscriptionCount > 0) notify(affected);
+    const reach = collectBatchReach(index, added);
+    applyToIncremental(added, reach);
+    invalidateEntities(reach.entities);
+    if (subscriptionCount > 0) notify(reach.entities);
   };
 
   const store: ViewStore = {
@@ -635,10 +663,12 @@ export function createViewStore(options: ViewStoreOptions = {}): ViewStore {
     },
     invalidate(target) {
       let dropped = target === undefined;
-      for (const key of [...caches.keys()]) {
-        if (target !== undefined && (key === DEFAULT_VIEW || !usesTarget(key, target))) continue;
-        caches.delete(key);
-        dropped = true;
+      for (const map of [caches, incrementalCaches]) {
+        for (const key of [...map.keys()]) {
+          if (target !== undefined && (key === DEFAULT_VIEW || !usesTarget(key, target))) continue;
+          map.delete(key);
+          dropped = true;
+        }
       }
       if (!dropped) return;
       // Any nested view may have expanded through a dropped schema; they rebuild from the flat

@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { createClient } from '@rhizome/client';
 import { createMemoryStore } from '@rhizome/storage';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createPluginSnapshots } from '../src/plugin-snapshots.ts';
 import { startServer, type RunningServer } from '../src/server.ts';
 import { eventually, silentLogger, testConfig, TOKENS } from './helpers.ts';
 
@@ -122,5 +123,15 @@ describe('plugin hot reload', () => {
     await server.close();
     servers.splice(servers.indexOf(server), 1);
     expect(existsSync(join(snapshots, inUse[0]!))).toBe(false);
+  });
+
+  it('refuses, saying why, to copy a "package" larger than a plugin should be', async () => {
+    const pkg = join(dir, 'too-big');
+    await writePackage(pkg, 'too-big');
+    const snapshots = createPluginSnapshots({ maxFiles: 3, maxBytes: 1024 * 1024 });
+    const error = await snapshots.take('too-big', join(pkg, 'index.mjs')).catch((e: unknown) => e);
+    expect(error).toMatchObject({ code: 'PLUGIN_LOAD_FAILED' });
+    expect((error as Error).message).toMatch(/cannot hot-reload "too-big": .* more than 3 files/);
+    expect(existsSync(join(pkg, 'node_modules'))).toBe(false);
   });
 });

@@ -93,7 +93,7 @@ async function metric(name: string): Promise<number> {
 
 let written = 0;
 async function writeBatch(size: number, padding: number): Promise<void> {
-  const deltas = Array.from({ length: size }, () => {
+  const deltas: unknown[] = Array.from({ length: size }, () => {
     written += 1;
     return {
       pointers: [
@@ -101,6 +101,14 @@ async function writeBatch(size: number, padding: number): Promise<void> {
         { localContext: 'blob', target: `${written}:${'x'.repeat(padding)}` },
       ],
     };
+  });
+  // Each batch also changes the watched entity (one more delta on the raw streams).
+  written += 1;
+  deltas.push({
+    pointers: [
+      { localContext: 'entity', target: { id: 'hot' }, targetContext: 'n' },
+      { localContext: 'n', target: written },
+    ],
   });
   const response = await fetch(`${server.url}/api/deltas`, {
     method: 'POST',
@@ -116,9 +124,15 @@ describe('slow subscribers', () => {
     const trpcPath = '/trpc/deltas.stream';
     const healthy = [openHealthy(restPath), openHealthy(trpcPath)];
     const stalled = [await openStalled(restPath), await openStalled(trpcPath)];
+    // Entity views conflate: a watcher that never reads holds its newest view, never dropped.
+    const input = encodeURIComponent(JSON.stringify({ id: 'hot' }));
+    const watchers = [
+      await openStalled('/api/entities/hot/watch'),
+      await openStalled(`/trpc/entities.watch?input=${input}`),
+    ];
     await eventually(
-      async () => ((await metric('rhizome_subscriptions')) === 4 ? true : undefined),
-      'four open subscriptions',
+      async () => ((await metric('rhizome_subscriptions')) === 6 ? true : undefined),
+      'six open subscriptions',
     );
     expect(await metric('rhizome_subscribers_dropped_total')).toBe(0);
 
@@ -141,7 +155,7 @@ describe('slow subscribers', () => {
     for (const { socket } of stalled) socket.on('data', () => {}).resume();
     await Promise.all(stalled.map(({ closed }) => closed));
     expect(await metric('rhizome_subscribers_dropped_total')).toBe(2);
-    expect(await metric('rhizome_subscriptions')).toBe(2);
+    expect(await metric('rhizome_subscriptions')).toBe(4); // the readers and the two watchers
 
     await writeBatch(BUFFER * 3, 10);
     await eventually(
@@ -154,6 +168,7 @@ describe('slow subscribers', () => {
       expect(seqs).toEqual(Array.from({ length: written }, (_, i) => seqs[0]! + i));
       h.stop();
     }
+    for (const { socket } of watchers) socket.destroy();
     console.info(`stalled subscribers dropped after ${afterDrop} deltas of 16 KiB`);
   }, 120_000);
 });

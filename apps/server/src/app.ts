@@ -14,6 +14,7 @@ import { bodyLimit } from 'hono/body-limit';
 import { requestId } from 'hono/request-id';
 import { routePath } from 'hono/route';
 import type { Logger } from 'pino';
+import { connectionOf, createDroppableBody } from './droppable-body.ts';
 import { createExplorerRoutes } from './explorer.ts';
 import type { Metrics } from './metrics.ts';
 import { createDeltaRoutes } from './rest/deltas-routes.ts';
@@ -125,6 +126,20 @@ export function createApp(options: AppOptions): Hono<ServerEnv> {
     await next();
   });
 
+  // A subscription's response passes through a body that can be ended when the node drops its
+  // subscriber (the context hands the procedure `onStreamDropped`). tRPC's own SSE producer only
+  // pulls from the procedure when the body is read, so a stalled reader holds a few events at most.
+  app.use('/trpc/*', async (c, next) => {
+    let drop: (error: unknown) => void = () => {};
+    c.set('dropStream', (error: unknown) => drop(error));
+    await next();
+    const body = c.res.body;
+    if (body === null || !c.res.headers.get('content-type')?.startsWith('text/event-stream'))
+      return;
+    const droppable = createDroppableBody(body, connectionOf(c));
+    drop = (error) => void droppable.drop(error);
+    c.res = new Response(droppable.body, c.res);
+  });
   app.use(
     '/trpc/*',
     trpcServer({
@@ -136,6 +151,7 @@ export function createApp(options: AppOptions): Hono<ServerEnv> {
           principal: (c as Context<ServerEnv>).var.principal,
           ...(options.peers === undefined ? {} : { peers: options.peers }),
           debugErrors: options.debugErrors === true,
+          onStreamDropped: (c as Context<ServerEnv>).var.dropStream,
         }),
       }),
       onError: ({ error, path }) => {

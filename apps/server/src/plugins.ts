@@ -1,7 +1,7 @@
 import { watch, type FSWatcher } from 'node:fs';
 import { createRequire } from 'node:module';
-import { isAbsolute, join, resolve } from 'node:path';
-import { pathToFileURL } from 'node:url';
+import { basename, isAbsolute, join, resolve } from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 import {
   createCustomResolver,
   createPluginError,
@@ -14,6 +14,7 @@ import {
 } from '@rhizome/plugins';
 import type { Resolver } from '@rhizome/views';
 import { ConfigError } from './config.ts';
+import { createPluginSnapshots, isIgnored, watchedPaths } from './plugin-snapshots.ts';
 
 /** Separates package and plugin in the name a schema gives a plugin resolver: `pkg#plugin`. */
 export const PLUGIN_RESOLVER_SEPARATOR = '#';
@@ -36,15 +37,18 @@ export interface LoadedPlugins {
   readonly resolvers: Readonly<Record<string, Resolver>>;
   readonly packages: readonly LoadedPluginPackage[];
   /**
-   * Re-imports a package (hot reload). On success its resolvers use the new version and the
-   * listeners hear which resolvers changed; on failure nothing changes and the error is thrown.
+   * Loads the package's current code again (hot reload): every file of it, through a fresh copy
+   * (see plugin-snapshots.ts). On success its resolvers use the new version and the listeners
+   * hear which resolvers changed; on failure nothing changes and the error is thrown. Refused
+   * (PLUGIN_LOAD_FAILED, saying why) when the package resolves to no file or is too large to copy.
    */
   reload(name: string): Promise<void>;
   /** Called after each successful reload with the resolvers whose views must be recomputed. */
   onReload(listener: (resolvers: readonly Resolver[], packageName: string) => void): () => void;
   /**
-   * Watches the plugins given as module paths and reloads one when its file changes. `onError`
-   * hears a reload that failed (the old version stays).
+   * Watches the plugins given as module paths and reloads one when a file of its package changes
+   * (every directory of the package but `node_modules`). `onError` hears a reload that failed
+   * (the old version stays).
    */
   watchFiles(onError: (error: unknown, packageName: string) => void): void;
   /** Stops watching files. */
@@ -88,6 +92,16 @@ function locate(spec: string, cwd: string): string {
     return pathToFileURL(createRequire(join(cwd, 'package.json')).resolve(spec)).href;
   } catch {
     return spec;
+  }
+}
+
+/** The file a located plugin is imported from, or undefined when it resolves to no file. */
+function entryFileOf(location: string): string | undefined {
+  if (location.startsWith('file:')) return fileURLToPath(location.replace(/\?.*$/, ''));
+  try {
+    return createRequire(import.meta.url).resolve(location);
+  } catch {
+    return undefined;
   }
 }
 
@@ -254,8 +268,42 @@ export async function loadPlugins(
   });
 
   const watchers: FSWatcher[] = [];
-  const reload = async (name: string): Promise<void> => {
-    await registry.reload(name);
+  const snapshots = createPluginSnapshots();
+  // A reload imports a fresh copy of the whole package (see plugin-snapshots.ts): re-importing
+  // the entry alone would keep every other file of the package at its first version.
+  // One reload of a package at a time (the watcher and an explicit call may overlap): each
+  // copies, imports and swaps, and the last to finish is the version in use.
+  const reloading = new Map<string, Promise<unknown>>();
+  const reload = (name: string): Promise<void> => {
+    const run = (reloading.get(name) ?? Promise.resolve()).then(() => reloadNow(name));
+    const settled = run.catch(() => {});
+    reloading.set(name, settled);
+    void settled.then(() => {
+      if (reloading.get(name) === settled) reloading.delete(name);
+    });
+    return run;
+  };
+  const reloadNow = async (name: string): Promise<void> => {
+    if (!Object.hasOwn(locations, name)) {
+      await registry.reload(name); // its UNKNOWN_PACKAGE error
+      return;
+    }
+    const entry = entryFileOf(locations[name]!);
+    if (entry === undefined) {
+      throw createPluginError(
+        PluginErrorCode.LoadFailed,
+        `cannot hot-reload "${name}": it does not resolve to a file the node could copy (restart the node instead)`,
+        { details: { package: name } },
+      );
+    }
+    const snapshot = await snapshots.take(name, entry);
+    try {
+      await registry.reload(name, pathToFileURL(snapshot.entry).href);
+    } catch (error) {
+      await snapshot.discard();
+      throw error;
+    }
+    await snapshot.keep();
   };
 
   return {
@@ -270,21 +318,26 @@ export async function loadPlugins(
     watchFiles(onError) {
       for (const spec of specs) {
         if (!isPath(spec)) continue;
-        const path = resolve(options.cwd, spec);
         let timer: NodeJS.Timeout | undefined;
         // Editors write in several steps (truncate, write, rename): wait for the burst to end.
-        const watcher = watch(path, () => {
+        const changed = (_event: string, file: string | Buffer | null) => {
+          if (file !== null && isIgnored(basename(String(file)))) return;
           clearTimeout(timer);
           timer = setTimeout(() => {
             reload(spec).catch((error: unknown) => onError(error, spec));
           }, 50);
-        });
-        watcher.on('close', () => clearTimeout(timer));
-        watchers.push(watcher);
+        };
+        // Every directory of the package, so that a change to any of its files reloads it.
+        for (const path of watchedPaths(resolve(options.cwd, spec))) {
+          const watcher = watch(path, changed);
+          watcher.on('close', () => clearTimeout(timer));
+          watchers.push(watcher);
+        }
       }
     },
     close() {
       for (const watcher of watchers.splice(0)) watcher.close();
+      snapshots.close();
     },
   };
 }

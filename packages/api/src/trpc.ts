@@ -14,6 +14,12 @@ export interface ApiContext {
   readonly peers: PeerService | undefined;
   /** Keep tRPC's `data.stack` in error bodies (server paths): only with an explicit debug setting. */
   readonly debugErrors?: boolean;
+  /**
+   * The transport's way to end this request's subscription response when the node drops its
+   * subscriber for falling behind (see `StreamDeltasOptions.onDropped`): a reader that stopped
+   * reading never pulls the error event, so the transport closes the connection instead.
+   */
+  readonly onStreamDropped?: (error: unknown) => void;
 }
 
 export interface CreateContextOptions {
@@ -21,6 +27,12 @@ export interface CreateContextOptions {
   readonly principal: Principal | null;
   readonly peers?: PeerService;
   readonly debugErrors?: boolean;
+  /**
+   * The transport's way to end this request's subscription response when the node drops its
+   * subscriber for falling behind (see `StreamDeltasOptions.onDropped`): a reader that stopped
+   * reading never pulls the error event, so the transport closes the connection instead.
+   */
+  readonly onStreamDropped?: (error: unknown) => void;
 }
 
 /** The tRPC context: the node service and who is calling. Transports authenticate, then call this. */
@@ -30,6 +42,7 @@ export function createContext(options: CreateContextOptions): ApiContext {
     principal: options.principal,
     peers: options.peers,
     debugErrors: options.debugErrors === true,
+    ...(options.onStreamDropped === undefined ? {} : { onStreamDropped: options.onStreamDropped }),
   };
 }
 

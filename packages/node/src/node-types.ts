@@ -161,13 +161,11 @@ export interface RhizomeNode {
   /**
    * The raw stream with each delta's local sequence number. With `after` (a seq this stream, or
    * `listDeltas`' cursor, gave), first every delta stored after it, then live, with no gap and no
-   * repeat: how a consumer resumes after a disconnect. Without it, from now on. A consumer more
-   * than `streamBufferSize` deltas behind the live stream is dropped (SUBSCRIBER_TOO_SLOW).
+   * repeat: how a consumer resumes after a disconnect. Without it, from now on. A consumer that
+   * is already `streamBufferSize` deltas behind when the next write's deltas arrive is dropped
+   * (SUBSCRIBER_TOO_SLOW, `onDropped`); one that had kept up takes a larger write whole.
    */
-  streamDeltas(
-    options?: { readonly after?: number },
-    signal?: AbortSignal,
-  ): AsyncGenerator<StoredDelta>;
+  streamDeltas(options?: StreamDeltasOptions, signal?: AbortSignal): AsyncGenerator<StoredDelta>;
   status(): Promise<NodeStatus>;
   stats(): NodeStats;
   /**
@@ -181,12 +179,28 @@ export interface RhizomeNode {
   close(): Promise<void>;
 }
 
+export interface StreamDeltasOptions {
+  /** Resume after this sequence number: the stored deltas after it first, then live. */
+  readonly after?: number;
+  /**
+   * Hears that the subscriber was dropped for falling more than `streamBufferSize` deltas behind,
+   * the moment it happens. A transport whose writes are stuck on a reader that stopped reading
+   * never asks the stream for more, so it would not see the error otherwise: it should end the
+   * connection here.
+   */
+  readonly onDropped?: (error: unknown) => void;
+}
+
 export interface CreateNodeOptions {
   readonly store: DeltaStore;
   /** Stamped as `host` on deltas this node creates. */
   readonly nodeId: string;
   readonly clock?: Clock;
-  /** Buffered deltas per raw-stream subscriber before it is dropped (default 1,000). */
+  /**
+   * Deltas a raw-stream subscriber may be behind when a write's deltas arrive before it is dropped
+   * (default 1,000). It holds at most this minus one plus one delivery's deltas (references to the
+   * entries every subscriber shares).
+   */
   readonly streamBufferSize?: number;
   /** Largest page of GET /api/deltas and queries (default 1,000). */
   readonly maxPageSize?: number;

@@ -4,7 +4,12 @@ import { ApiErrorCode, createApiError } from './errors.ts';
 import { createAsyncQueue, type AsyncQueue } from './async-queue.ts';
 import type { EntityCache } from './entity-cache.ts';
 import type { NodeReads } from './node-reads.ts';
-import type { EntityPageJson, EntityViewJson, QueryInput } from './node-types.ts';
+import type {
+  EntityPageJson,
+  EntityViewJson,
+  QueryInput,
+  StreamDeltasOptions,
+} from './node-types.ts';
 import { withId } from './node-reads.ts';
 
 export interface NodeWatchesOptions {
@@ -32,10 +37,7 @@ export interface NodeWatches {
     query: (input: QueryInput) => Promise<EntityPageJson>,
     signal?: AbortSignal,
   ): AsyncGenerator<EntityPageJson>;
-  streamDeltas(
-    options?: { readonly after?: number },
-    signal?: AbortSignal,
-  ): AsyncGenerator<StoredDelta>;
+  streamDeltas(options?: StreamDeltasOptions, signal?: AbortSignal): AsyncGenerator<StoredDelta>;
   openCount(): number;
   /** Delivers the last views, then ends every subscription. */
   closeAll(): void;
@@ -85,7 +87,9 @@ export function createNodeWatches(options: NodeWatchesOptions): NodeWatches {
 
   return {
     delivered(entries) {
-      for (const entry of entries) for (const queue of deltaListeners) queue.push(entry);
+      // One batch per delivery: a write larger than the buffer does not drop a subscriber that
+      // had kept up (see AsyncQueue.pushBatch); the entries array is shared, not copied.
+      if (entries.length > 0) for (const queue of [...deltaListeners]) queue.pushBatch(entries);
       if (entries.length > 0) for (const listener of afterWriteListeners) listener();
     },
     async *watchEntity(entityId, watchOptions, signal) {
@@ -183,9 +187,17 @@ export function createNodeWatches(options: NodeWatchesOptions): NodeWatches {
     },
     async *streamDeltas(streamOptions = {}, signal) {
       assertAccepting();
-      const queue = createAsyncQueue<StoredDelta>({
+      // Counted and detached when the queue overflows, not when the consumer next reads: a
+      // consumer stuck in a socket write may never read again.
+      const queue: AsyncQueue<StoredDelta> = createAsyncQueue<StoredDelta>({
         capacity: options.streamBufferSize,
         overflow: 'fail',
+        onOverflow: (error) => {
+          options.onDropped();
+          deltaListeners.delete(queue);
+          unregister();
+          streamOptions.onDropped?.(error);
+        },
       });
       const unregister = register(queue);
       let last = streamOptions.after;
@@ -218,9 +230,6 @@ export function createNodeWatches(options: NodeWatchesOptions): NodeWatches {
           last = next.value.seq;
           yield next.value;
         }
-      } catch (error) {
-        options.onDropped();
-        throw error;
       } finally {
         deltaListeners.delete(queue);
         unregister();

@@ -44,8 +44,11 @@ export function createDeltaRoutes(): Hono<ServerEnv> {
       );
     }
     return respondWithEvents(c, {
-      open: (signal) =>
-        c.var.node.streamDeltas(last === undefined ? {} : { after: Number(last) }, signal),
+      open: (signal, dropped) =>
+        c.var.node.streamDeltas(
+          { ...(last === undefined ? {} : { after: Number(last) }), onDropped: dropped },
+          signal,
+        ),
       frame: (entry) => encodeSharedFrame(entry, () => formatEvent(entry.delta, String(entry.seq))),
     });
   });

@@ -6,5 +6,7 @@ export interface ServerEnv {
     principal: Principal | null;
     requestId: string;
     node: RhizomeNode;
+    /** Ends this request's subscription response (tRPC) when the node drops its subscriber. */
+    dropStream: (error: unknown) => void;
   };
 }

@@ -1,5 +1,6 @@
 import { toErrorResponse } from '@rhizome/api';
 import type { Context } from 'hono';
+import { connectionOf, createDroppableBody } from '../droppable-body.ts';
 
 const encoder = new TextEncoder();
 const PING = encoder.encode(': ping\n\n');
@@ -31,8 +32,12 @@ function errorFrame(error: unknown): Uint8Array {
 }
 
 export interface EventStreamOptions<T> {
-  /** Starts the source; it must end (done) once `signal` aborts. */
-  readonly open: (signal: AbortSignal) => AsyncGenerator<T>;
+  /**
+   * Starts the source; it must end (done) once `signal` aborts. A source that drops a subscriber
+   * for falling behind calls `dropped` at once: a reader that stopped reading never pulls the
+   * error, so the response ends here instead.
+   */
+  readonly open: (signal: AbortSignal, dropped: (error: unknown) => void) => AsyncGenerator<T>;
   readonly frame: (item: T) => Uint8Array;
   /**
    * Wait for the first item before answering, so that an error there (unknown schema, …) is an
@@ -47,7 +52,8 @@ export interface EventStreamOptions<T> {
  * Serves an async source as Server-Sent Events. Items are pulled
  * only when the socket takes more, so a slow reader is handled by the source's own bounded queue
  * (views conflate, the delta stream drops the subscriber); an error after the start is sent as an
- * `error` event carrying the usual `{ "error": … }` body, and the stream ends.
+ * `error` event carrying the usual `{ "error": … }` body, and the stream ends. A dropped
+ * subscriber whose reader stopped reading has its connection closed instead.
  */
 export async function respondWithEvents<T>(
   c: Context,
@@ -56,7 +62,8 @@ export async function respondWithEvents<T>(
   const controller = new AbortController();
   const onClientGone = () => controller.abort();
   c.req.raw.signal.addEventListener('abort', onClientGone, { once: true });
-  const source = options.open(controller.signal);
+  let drop: (error: unknown) => void = () => {};
+  const source = options.open(controller.signal, (error) => drop(error));
   let first: IteratorResult<T, unknown> | undefined;
   if (options.awaitFirst === true) {
     try {
@@ -71,6 +78,9 @@ export async function respondWithEvents<T>(
     clearInterval(timer);
     c.req.raw.signal.removeEventListener('abort', onClientGone);
     controller.abort();
+    // A source suspended at a yield (its reader left, or stopped reading) runs its cleanup only
+    // when returned; one still running returns once the abort ends it.
+    source.return(undefined).catch(() => {});
   };
   const stream = new ReadableStream<Uint8Array>({
     start(sink) {
@@ -103,7 +113,11 @@ export async function respondWithEvents<T>(
       stop();
     },
   });
-  return new Response(stream, {
+  const droppable = createDroppableBody(stream, connectionOf(c));
+  drop = (error) => {
+    if (droppable.drop(error)) stop();
+  };
+  return new Response(droppable.body, {
     status: 200,
     headers: {
       'content-type': 'text/event-stream; charset=utf-8',

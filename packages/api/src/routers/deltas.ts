@@ -44,7 +44,10 @@ export const deltasRouter = {
     .subscription(async function* ({ ctx, input, signal }) {
       const last = input?.lastEventId;
       const entries = ctx.node.streamDeltas(
-        last === undefined || last === null ? {} : { after: Number(last) },
+        {
+          ...(last === undefined || last === null ? {} : { after: Number(last) }),
+          ...(ctx.onStreamDropped === undefined ? {} : { onDropped: ctx.onStreamDropped }),
+        },
         signal,
       );
       for await (const entry of streamOf(entries)) yield tracked(String(entry.seq), entry.delta);

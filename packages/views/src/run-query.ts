@@ -1,6 +1,8 @@
 import type { Delta } from '@rhizome/core';
 import type { DeltaIndex } from './delta-index.ts';
-import { matchesWhere, sortedAfter, type Page, type QueryOptions } from './query.ts';
+import { matchesWhere } from './match-where.ts';
+import { assertQueryFitsSchema, sortedAfter, type Page, type QueryOptions } from './query.ts';
+import { pageAfterId, selectSortedPage, sortKeysOf, type SortEntry } from './query-order.ts';
 import type { Schema } from './schema.ts';
 import type { ReadOptions } from './types.ts';
 import { createVisibility } from './visibility.ts';
@@ -38,6 +40,7 @@ export function runQuery(
   readView: ViewReader,
 ): Page {
   const limit = options.limit ?? 100;
+  assertQueryFitsSchema(schema, options);
   // undefined: every property (an entity resolver reads them all).
   const properties =
     schema.entityResolver === undefined ? Object.keys(schema.properties) : undefined;
@@ -73,14 +76,29 @@ export function runQuery(
       if (someKept(stored.get(properties[i]!), keep)) return true;
     return false;
   };
+  const matches = (entityId: string): Readonly<Record<string, unknown>> | undefined => {
+    if (!hasVisibleDelta(entityId)) return undefined;
+    const view = readView(schema, entityId, read);
+    return options.where === undefined || matchesWhere(view, options.where) ? view : undefined;
+  };
+  if (options.orderBy !== undefined || options.count === true) {
+    // Every candidate is evaluated: a sort or a count needs them all.
+    const orderBy = options.orderBy ?? [];
+    const entries: SortEntry[] = [];
+    for (const entityId of sortedAfter(candidates, undefined)) {
+      const view = matches(entityId);
+      if (view !== undefined) entries.push({ id: entityId, keys: sortKeysOf(view, orderBy) });
+    }
+    const total = entries.length;
+    const page =
+      options.orderBy !== undefined
+        ? selectSortedPage(entries, orderBy, options.cursor, limit)
+        : pageAfterId(entries, options.cursor, limit);
+    return options.count === true ? { ...page, total } : page;
+  }
   const ids: string[] = [];
   for (const entityId of sorted) {
-    if (!hasVisibleDelta(entityId)) continue;
-    if (
-      options.where !== undefined &&
-      !matchesWhere(readView(schema, entityId, read), options.where)
-    )
-      continue;
+    if (matches(entityId) === undefined) continue;
     ids.push(entityId);
     if (ids.length === limit) break;
   }

@@ -212,6 +212,14 @@ const SCHEMAS = (counter: string) => [
 
 const ASOF = [undefined, 4, 9];
 
+/** A sorted, counted query with combinators (issue 14), besides the plain filter. */
+const SORTED_QUERY = {
+  where: { or: [{ p0: { gte: 0 } }, { not: { p1: { exists: true } } }] },
+  orderBy: [{ property: 'p1', direction: 'desc' as const }, { property: 'p0' }],
+  count: true,
+  limit: 100,
+};
+
 /** What the node must answer, computed from the fully in-memory view store. */
 function expected(views: ViewStore, schemas: readonly Schema[]): string {
   const out: unknown[] = [];
@@ -231,6 +239,8 @@ function expected(views: ViewStore, schemas: readonly Schema[]): string {
   for (const schema of schemas) {
     const ids = views.query(schema, { where: { p0: { gte: 0 } }, limit: 100 }).ids;
     out.push({ schema: schema.name, ids });
+    const sorted = views.query(schema, SORTED_QUERY);
+    out.push({ schema: schema.name, ids: sorted.ids, total: sorted.total });
   }
   return JSON.stringify(out);
 }
@@ -253,6 +263,12 @@ async function actual(node: RhizomeNode, schemas: readonly Schema[]): Promise<st
   for (const schema of schemas) {
     const page = await node.query({ schema: schema.name, where: { p0: { gte: 0 } }, limit: 100 });
     out.push({ schema: schema.name, ids: page.entities.map((entity) => entity.id) });
+    const sorted = await node.query({ schema: schema.name, ...SORTED_QUERY });
+    out.push({
+      schema: schema.name,
+      ids: sorted.entities.map((entity) => entity.id),
+      total: sorted.total,
+    });
   }
   return JSON.stringify(out);
 }

@@ -31,7 +31,8 @@ function someKept(
  * all hidden (negated, in a pending transaction, after `asOf`, filtered out) is not listed, even
  * when its empty view would satisfy `where`. A schema resolved by an entity resolver (a plugin
  * pipeline) declares no properties but reads them all, so there every entity with a visible delta
- * under any property is a candidate, and `where` names the resolver's output properties.
+ * under any property is a candidate, and `where` names the resolver's output properties. With
+ * `orderBy` or `count` every candidate is evaluated (docs/semantics.md, section 10).
  */
 export function runQuery(
   index: DeltaIndex,
@@ -51,7 +52,6 @@ export function runQuery(
       for (const entityId of index.entitiesWithProperty(property)) candidates.add(entityId);
     }
   }
-  const sorted = sortedAfter(candidates, options.cursor);
   const read: ReadOptions = {
     ...(options.asOf === undefined ? {} : { asOf: options.asOf }),
     ...(options.filter === undefined ? {} : { filter: options.filter }),
@@ -96,6 +96,7 @@ export function runQuery(
         : pageAfterId(entries, options.cursor, limit);
     return options.count === true ? { ...page, total } : page;
   }
+  const sorted = sortedAfter(candidates, options.cursor);
   const ids: string[] = [];
   for (const entityId of sorted) {
     if (matches(entityId) === undefined) continue;

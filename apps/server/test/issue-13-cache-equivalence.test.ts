@@ -212,8 +212,16 @@ const SCHEMAS = (counter: string) => [
 
 const ASOF = [undefined, 4, 9];
 
+/** A sorted, counted query with combinators (issue 14), besides the plain filter. */
+const SORTED_QUERY = {
+  where: { or: [{ p0: { gte: 0 } }, { not: { p1: { exists: true } } }] },
+  orderBy: [{ property: 'p1', direction: 'desc' as const }, { property: 'p0' }],
+  count: true,
+  limit: 100,
+};
+
 /** What the node must answer, computed from the fully in-memory view store. */
-function expected(views: ViewStore, schemas: readonly Schema[]): string {
+function expected(views: ViewStore, schemas: readonly Schema[], sorted = false): string {
   const out: unknown[] = [];
   for (const id of ENTITIES)
     for (const asOf of ASOF) {
@@ -231,11 +239,18 @@ function expected(views: ViewStore, schemas: readonly Schema[]): string {
   for (const schema of schemas) {
     const ids = views.query(schema, { where: { p0: { gte: 0 } }, limit: 100 }).ids;
     out.push({ schema: schema.name, ids });
+    if (!sorted) continue;
+    const page = views.query(schema, SORTED_QUERY);
+    out.push({ schema: schema.name, ids: page.ids, total: page.total });
   }
   return JSON.stringify(out);
 }
 
-async function actual(node: RhizomeNode, schemas: readonly Schema[]): Promise<string> {
+async function actual(
+  node: RhizomeNode,
+  schemas: readonly Schema[],
+  sorted = false,
+): Promise<string> {
   const out: unknown[] = [];
   for (const id of ENTITIES)
     for (const asOf of ASOF) {
@@ -253,6 +268,13 @@ async function actual(node: RhizomeNode, schemas: readonly Schema[]): Promise<st
   for (const schema of schemas) {
     const page = await node.query({ schema: schema.name, where: { p0: { gte: 0 } }, limit: 100 });
     out.push({ schema: schema.name, ids: page.entities.map((entity) => entity.id) });
+    if (!sorted) continue;
+    const ordered = await node.query({ schema: schema.name, ...SORTED_QUERY });
+    out.push({
+      schema: schema.name,
+      ids: ordered.entities.map((entity) => entity.id),
+      total: ordered.total,
+    });
   }
   return JSON.stringify(out);
 }
@@ -301,8 +323,9 @@ async function runCase(
     full.ingestMany(batch);
     if (b % 3 === 0) expect(await actual(node, schemas)).toBe(expected(full, schemas));
   }
-  const want = expected(full, schemas);
-  expect(await actual(node, schemas)).toBe(want);
+  // The final comparison adds a sorted, counted query (issue 14).
+  const want = expected(full, schemas, true);
+  expect(await actual(node, schemas, true)).toBe(want);
   if (cacheBytes <= 2048) expect(node.stats().cache.evictions).toBeGreaterThan(0);
   // Watchers hear on a timer after the write: wait for it, then compare their newest view.
   await new Promise((resolve) => setTimeout(resolve, 5));
@@ -360,7 +383,7 @@ describe('issue 13: reads through a bounded entity cache equal the in-memory vie
           resolvers,
           cacheBytes: 2048,
         });
-        expect(await actual(restarted, schemas)).toBe(expected(full, schemas));
+        expect(await actual(restarted, schemas, true)).toBe(expected(full, schemas, true));
         await restarted.close();
         await store.close();
       }),

@@ -495,7 +495,7 @@ describe('entities and schemas', () => {
     await expectError(
       await t.request('GET', '/api/entities?schema=person&where=%7Bx', { token: TOKENS.reader }),
       400,
-      'INVALID_REQUEST',
+      'QUERY_INVALID',
     );
     await expectError(
       await t.request('GET', '/api/entities?schema=nope', { token: TOKENS.reader }),

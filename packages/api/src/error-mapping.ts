@@ -52,6 +52,7 @@ const HTTP_STATUS_BY_CODE: Readonly<Record<string, number>> = {
   [ApiErrorCode.PeerExists]: 409,
   [ApiErrorCode.PeerNotFound]: 404,
   [ApiErrorCode.PeerConfigured]: 409,
+  [ApiErrorCode.QueryTooBroad]: 400,
   [ApiErrorCode.NodeUnavailable]: 503,
   [ApiErrorCode.Internal]: 500,
 };

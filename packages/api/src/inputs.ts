@@ -1,3 +1,4 @@
+import type { OrderBy, Where } from '@rhizome/views';
 import { z } from 'zod';
 
 /** Shared input shapes of the router and the REST layer, so both accept exactly the same. */
@@ -19,16 +20,15 @@ export const propertiesInput = z
     message: 'at least one property is required',
   });
 
-const conditionInput = z.strictObject({
-  eq: z.unknown().optional(),
-  in: z.array(z.unknown()).optional(),
-  gt: z.union([z.number(), z.string()]).optional(),
-  gte: z.union([z.number(), z.string()]).optional(),
-  lt: z.union([z.number(), z.string()]).optional(),
-  lte: z.union([z.number(), z.string()]).optional(),
-  exists: z.boolean().optional(),
-});
+/**
+ * `where`, `orderBy` and `count` of a query are typed here but validated by the node (zod, in
+ * `@rhizome/views`), so that a bad query is QUERY_INVALID with the path of the bad part on every
+ * transport, not a transport-specific input error.
+ */
+export const whereInput = z.custom<Where>(() => true);
 
-export const whereInput = z.record(z.string(), conditionInput);
+export const orderByInput = z.custom<readonly OrderBy[]>(() => true);
+
+export const countInput = z.custom<boolean>(() => true);
 
 export const limitInput = z.number().int().positive().optional();

@@ -170,6 +170,62 @@ describe('against a running node', () => {
     expect(parseError(missing).code).toBe('SCHEMA_NOT_FOUND');
   });
 
+  it('queries a schema with a filter, a sort, a count and pages (issue 14)', async () => {
+    const schema = {
+      name: 'city',
+      properties: {
+        name: { kind: 'string', resolver: 'lww' },
+        people: { kind: 'number', resolver: 'lww' },
+      },
+    };
+    const file = join(dir, 'city.json');
+    await writeFile(file, JSON.stringify(schema));
+    expect((await runCli(['schema', 'put', 'city', file], { url: node.url })).code).toBe(0);
+    for (const [id, name, people] of [
+      ['c1', 'Paris', 2100],
+      ['c2', 'Lyon', 520],
+      ['c3', 'Lille', 230],
+      ['c4', 'Nice', 340],
+    ] as const) {
+      await runCli(['put', id, `name=${name}`, `people=${people}`], { url: node.url });
+    }
+    const args = [
+      'query',
+      'city',
+      '--where',
+      '{"or":[{"name":{"startsWith":"L"}},{"people":{"gt":1000}}]}',
+      '--order-by',
+      'people:desc',
+      '--count',
+      '--limit',
+      '2',
+    ];
+    const first = await runCli([...args, '--json'], { url: node.url });
+    expect(first.code).toBe(0);
+    const page = JSON.parse(first.stdout) as {
+      entities: { id: string }[];
+      cursor: string;
+      total: number;
+    };
+    expect(page.entities.map((entity) => entity.id)).toEqual(['c1', 'c2']);
+    expect(page.total).toBe(3);
+    const second = await runCli([...args, '--cursor', page.cursor], { url: node.url });
+    expect(second.stdout).toMatch(/c3\s+Lille\s+230/);
+    expect(second.stdout).toContain('total: 3');
+    expect(second.stdout).not.toContain('next:');
+
+    const usage = await runCli(['query', 'city', '--where', '{x', '--json'], { url: node.url });
+    expect(usage.code).toBe(2);
+    const invalid = await runCli(['query', 'city', '--where', '{"name":{"like":"P"}}', '--json'], {
+      url: node.url,
+    });
+    expect(invalid.code).toBe(1);
+    expect(parseError(invalid)).toMatchObject({
+      code: 'QUERY_INVALID',
+      details: { path: ['where', 'name'] },
+    });
+  });
+
   it('reports status as JSON', async () => {
     const status = await runCli(['status', '--json'], { url: node.url });
     expect(status.code).toBe(0);

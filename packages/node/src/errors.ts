@@ -36,6 +36,8 @@ export const ApiErrorCode = {
   PeerNotFound: 'PEER_NOT_FOUND',
   /** The peer comes from RHIZOME_PEERS: remove it there, not through the API. */
   PeerConfigured: 'PEER_CONFIGURED',
+  /** A sorted query would scan more candidates than the node's `maxSortedCandidates`. */
+  QueryTooBroad: 'QUERY_TOO_BROAD',
   /** The node is shutting down (or not started) and takes no new work. */
   NodeUnavailable: 'NODE_UNAVAILABLE',
   Internal: 'INTERNAL',

@@ -1,11 +1,16 @@
 import { Vocabulary, type Delta } from '@rhizome/core';
 import type { DeltaStore } from '@rhizome/storage';
 import {
+  assertQueryFitsSchema,
   assertValidQuery,
   inspectEntity,
   matchesWhere,
+  pageAfterId,
+  selectSortedPage,
+  sortKeysOf,
   type EntityInspection,
   type Schema,
+  type SortEntry,
 } from '@rhizome/views';
 import { ApiErrorCode, createApiError } from './errors.ts';
 import type { EntityCache } from './entity-cache.ts';
@@ -63,7 +68,9 @@ export function createNodeReads(
   cache: EntityCache,
   schemas: SchemaRegistry,
   maxPageSize: number,
+  limits: { readonly maxSortedCandidates?: number } = {},
 ): NodeReads {
+  const sortLimit = limits.maxSortedCandidates ?? 10_000;
   const requireSchema = (name: string): Schema => {
     const schema = schemas.get(name);
     if (schema === undefined) {
@@ -204,42 +211,78 @@ export function createNodeReads(
     async query(input) {
       checkLimit(input.limit);
       const schema = requireSchema(input.schema);
-      assertValidQuery({
-        limit: input.limit ?? 100,
-        ...(input.where === undefined ? {} : { where: input.where }),
-        ...(input.cursor === undefined ? {} : { cursor: input.cursor }),
-      });
+      assertValidQuery({ ...input, limit: input.limit ?? 100 });
+      assertQueryFitsSchema(schema, input);
+      const read = readOf(input.asOf);
       // As the views library's query: candidates hold a stored delta under one of the schema's
       // properties (any property for a schema resolved by an entity resolver, which reads them
       // all), and one of those must be visible in the read.
       const properties =
         schema.entityResolver === undefined ? Object.keys(schema.properties) : undefined;
+      const depth = depthOf(schema);
+      const list = (after: string | undefined, limit: number) =>
+        store.entities({
+          limit,
+          ...(properties === undefined ? {} : { properties }),
+          ...(after === undefined ? {} : { after }),
+        });
+      const matching = (id: string): Readonly<Record<string, unknown>> | undefined => {
+        const visible = cache.views.hyperview(id, read).properties;
+        const candidate =
+          properties === undefined
+            ? visible.size > 0
+            : properties.some((property) => visible.has(property));
+        if (!candidate) return undefined;
+        const view = cache.views.resolve(schema, id, read) as Readonly<Record<string, unknown>>;
+        return input.where === undefined || matchesWhere(view, input.where) ? view : undefined;
+      };
+      const limit = input.limit ?? 100;
       if (properties !== undefined && properties.length === 0)
-        return { entities: [], cursor: null };
-      return scan(
-        (after, limit) =>
-          store.entities({
-            limit,
-            ...(properties === undefined ? {} : { properties }),
-            ...(after === undefined ? {} : { after }),
-          }),
-        input.cursor,
-        input.limit ?? 100,
-        depthOf(schema),
-        (id) => {
-          const visible = cache.views.hyperview(id, readOf(input.asOf)).properties;
-          const candidate =
-            properties === undefined
-              ? visible.size > 0
-              : properties.some((property) => visible.has(property));
-          if (!candidate) return undefined;
-          const view = cache.views.resolve(schema, id, readOf(input.asOf)) as Readonly<
-            Record<string, unknown>
-          >;
-          if (input.where !== undefined && !matchesWhere(view, input.where)) return undefined;
-          return withId(id, view);
-        },
-      );
+        return input.count === true
+          ? { entities: [], cursor: null, total: 0 }
+          : { entities: [], cursor: null };
+      if (input.orderBy === undefined && input.count !== true) {
+        return scan(list, input.cursor, limit, depth, (id) => {
+          const view = matching(id);
+          return view === undefined ? undefined : withId(id, view);
+        });
+      }
+      // A sort or a count needs every match: the ids (with their sort keys) are collected over
+      // the whole scan, bounded for sorts, then the page's views are resolved again.
+      const orderBy = input.orderBy ?? [];
+      const entries: SortEntry[] = [];
+      let scanned = 0;
+      for (let after: string | undefined; ;) {
+        const page = await list(after, SCAN_CHUNK);
+        scanned += page.entities.length;
+        if (input.orderBy !== undefined && scanned > sortLimit) {
+          throw createApiError(
+            ApiErrorCode.QueryTooBroad,
+            `a sorted query may scan at most ${sortLimit} candidate entities; narrow the schema or drop orderBy`,
+            { details: { maxSortedCandidates: sortLimit } },
+          );
+        }
+        await forEachResident(page.entities, depth, (id) => {
+          const view = matching(id);
+          if (view !== undefined) entries.push({ id, keys: sortKeysOf(view, orderBy) });
+          return true;
+        });
+        if (page.cursor === null) break;
+        after = page.cursor;
+      }
+      const total = entries.length;
+      const selected =
+        input.orderBy === undefined
+          ? pageAfterId(entries, input.cursor, limit)
+          : selectSortedPage(entries, orderBy, input.cursor, limit);
+      const views = new Map<string, EntityViewJson>();
+      await forEachResident(selected.ids, depth, (id) => {
+        views.set(id, resolveResident(id, schema, input.asOf));
+        return true;
+      });
+      const entities = selected.ids.map((id) => views.get(id)!);
+      const cursor = selected.nextCursor ?? null;
+      return input.count === true ? { entities, cursor, total } : { entities, cursor };
     },
     async referencesTo(entityId) {
       const found = new Map<string, Delta>();

@@ -5,6 +5,7 @@ import type {
   InvalidateTarget,
   Resolver,
   SchemaJson,
+  OrderBy,
   Where,
 } from '@rhizome/views';
 import type { Principal } from './principal.ts';
@@ -36,6 +37,8 @@ export interface EntityPageJson {
   readonly entities: readonly EntityViewJson[];
   /** Pass as `cursor` for the next page; null on the last page. */
   readonly cursor: string | null;
+  /** A query with `count: true`: how many entities match in all. */
+  readonly total?: number;
 }
 
 export interface NodeStatus {
@@ -73,6 +76,10 @@ export interface ListViewsInput extends ReadOptionsJson {
 export interface QueryInput extends ReadOptionsJson {
   readonly schema: string;
   readonly where?: Where;
+  /** Sort keys in priority order, ties by entity id; the cursor is then a keyset position. */
+  readonly orderBy?: readonly OrderBy[];
+  /** Also return `total`, the number of matching entities in all. */
+  readonly count?: boolean;
   readonly limit?: number;
   readonly cursor?: string;
 }
@@ -204,6 +211,11 @@ export interface CreateNodeOptions {
   readonly streamBufferSize?: number;
   /** Largest page of GET /api/deltas and queries (default 1,000). */
   readonly maxPageSize?: number;
+  /**
+   * Candidate entities a sorted query (`orderBy`) may scan at most (default 10,000); past it the
+   * query fails with QUERY_TOO_BROAD. The node sorts in memory until the indexed query path lands.
+   */
+  readonly maxSortedCandidates?: number;
   /** Open query subscriptions at most (default 100): each costs a query per write batch. */
   readonly maxQuerySubscriptions?: number;
   /** Custom property resolvers that schemas may name (`"resolver": { "custom": "<name>" }`). */

@@ -42,7 +42,9 @@ export async function createRhizomeNode(options: CreateNodeOptions): Promise<Rhi
   const parseOptions = { resolvers: options.resolvers ?? {} };
   const schemas = createSchemaRegistry(cache, parseOptions);
   const maxPageSize = options.maxPageSize ?? 1000;
-  const reads = createNodeReads(store, cache, schemas, maxPageSize);
+  const reads = createNodeReads(store, cache, schemas, maxPageSize, {
+    maxSortedCandidates: options.maxSortedCandidates ?? 10_000,
+  });
   const stats = { deltasStored: 0, deltasDuplicate: 0, writeBatches: 0, subscribersDropped: 0 };
 
   // What the store reports it appended, with seqs, in seq order: this node's writes, and, on a

@@ -10,6 +10,7 @@ export * from './schema.ts';
 export * from './schema-json.ts';
 export * from './resolve-view.ts';
 export * from './query.ts';
+export * from './query-order.ts';
 export * from './closure.ts';
 export * from './view-store.ts';
 export * from './inspect.ts';

@@ -1,6 +1,8 @@
 import type { Delta } from '@rhizome/core';
 import type { DeltaIndex } from './delta-index.ts';
-import { matchesWhere, sortedAfter, type Page, type QueryOptions } from './query.ts';
+import { matchesWhere } from './match-where.ts';
+import { assertQueryFitsSchema, sortedAfter, type Page, type QueryOptions } from './query.ts';
+import { pageAfterId, selectSortedPage, sortKeysOf, type SortEntry } from './query-order.ts';
 import type { Schema } from './schema.ts';
 import type { ReadOptions } from './types.ts';
 import { createVisibility } from './visibility.ts';
@@ -29,7 +31,8 @@ function someKept(
  * all hidden (negated, in a pending transaction, after `asOf`, filtered out) is not listed, even
  * when its empty view would satisfy `where`. A schema resolved by an entity resolver (a plugin
  * pipeline) declares no properties but reads them all, so there every entity with a visible delta
- * under any property is a candidate, and `where` names the resolver's output properties.
+ * under any property is a candidate, and `where` names the resolver's output properties. With
+ * `orderBy` or `count` every candidate is evaluated (docs/semantics.md, section 10).
  */
 export function runQuery(
   index: DeltaIndex,
@@ -38,6 +41,7 @@ export function runQuery(
   readView: ViewReader,
 ): Page {
   const limit = options.limit ?? 100;
+  assertQueryFitsSchema(schema, options);
   // undefined: every property (an entity resolver reads them all).
   const properties =
     schema.entityResolver === undefined ? Object.keys(schema.properties) : undefined;
@@ -48,7 +52,6 @@ export function runQuery(
       for (const entityId of index.entitiesWithProperty(property)) candidates.add(entityId);
     }
   }
-  const sorted = sortedAfter(candidates, options.cursor);
   const read: ReadOptions = {
     ...(options.asOf === undefined ? {} : { asOf: options.asOf }),
     ...(options.filter === undefined ? {} : { filter: options.filter }),
@@ -73,14 +76,30 @@ export function runQuery(
       if (someKept(stored.get(properties[i]!), keep)) return true;
     return false;
   };
+  const matches = (entityId: string): Readonly<Record<string, unknown>> | undefined => {
+    if (!hasVisibleDelta(entityId)) return undefined;
+    const view = readView(schema, entityId, read);
+    return options.where === undefined || matchesWhere(view, options.where) ? view : undefined;
+  };
+  if (options.orderBy !== undefined || options.count === true) {
+    // Every candidate is evaluated: a sort or a count needs them all.
+    const orderBy = options.orderBy ?? [];
+    const entries: SortEntry[] = [];
+    for (const entityId of sortedAfter(candidates, undefined)) {
+      const view = matches(entityId);
+      if (view !== undefined) entries.push({ id: entityId, keys: sortKeysOf(view, orderBy) });
+    }
+    const total = entries.length;
+    const page =
+      options.orderBy !== undefined
+        ? selectSortedPage(entries, orderBy, options.cursor, limit)
+        : pageAfterId(entries, options.cursor, limit);
+    return options.count === true ? { ...page, total } : page;
+  }
+  const sorted = sortedAfter(candidates, options.cursor);
   const ids: string[] = [];
   for (const entityId of sorted) {
-    if (!hasVisibleDelta(entityId)) continue;
-    if (
-      options.where !== undefined &&
-      !matchesWhere(readView(schema, entityId, read), options.where)
-    )
-      continue;
+    if (matches(entityId) === undefined) continue;
     ids.push(entityId);
     if (ids.length === limit) break;
   }

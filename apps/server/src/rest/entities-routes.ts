@@ -3,8 +3,10 @@ import {
   assertScope,
   createApiError,
   entityIdInput,
+  parseCountText,
+  parseOrderByText,
+  parseWhereText,
   propertiesInput,
-  whereInput,
 } from '@rhizome/api';
 import { Hono } from 'hono';
 import { z } from 'zod';
@@ -23,14 +25,15 @@ export function createEntityRoutes(): Hono<ServerEnv> {
     const schemaText = c.req.query('schema');
     const prefix = c.req.query('prefix');
     if (schemaText === undefined) {
-      // Without a schema: every entity, schemaless views. `where` needs a schema's properties.
-      if (c.req.query('where') !== undefined) {
+      // Without a schema: every entity, schemaless views. A query needs a schema's properties.
+      const needsSchema = ['where', 'orderBy', 'count'].find(
+        (name) => c.req.query(name) !== undefined,
+      );
+      if (needsSchema !== undefined) {
         throw createApiError(
           ApiErrorCode.InvalidRequest,
-          'query parameter "where" needs "schema"',
-          {
-            details: { parameter: 'where' },
-          },
+          `query parameter "${needsSchema}" needs "schema"`,
+          { details: { parameter: needsSchema } },
         );
       }
       const cursor = c.req.query('cursor');
@@ -56,23 +59,18 @@ export function createEntityRoutes(): Hono<ServerEnv> {
     }
     const schema = parseWith(z.string().min(1), schemaText, 'query parameter "schema"');
     const whereText = c.req.query('where');
-    let where: unknown;
-    if (whereText !== undefined) {
-      try {
-        where = JSON.parse(whereText);
-      } catch {
-        where = Symbol('not JSON');
-      }
-    }
+    const orderByText = c.req.query('orderBy');
+    const countText = c.req.query('count');
     const cursor = c.req.query('cursor');
     const limit = integerParam(c, 'limit');
     const asOf = integerParam(c, 'asOf');
+    // `where`, `orderBy` and `count` are checked by the node: QUERY_INVALID with the bad part's path.
     return c.json(
       await c.var.node.query({
         schema,
-        ...(where === undefined
-          ? {}
-          : { where: parseWith(whereInput, where, 'query parameter "where" (a JSON object)') }),
+        ...(whereText === undefined ? {} : { where: parseWhereText(whereText) }),
+        ...(orderByText === undefined ? {} : { orderBy: parseOrderByText(orderByText) }),
+        ...(countText === undefined ? {} : { count: parseCountText(countText) }),
         ...(cursor === undefined ? {} : { cursor }),
         ...(limit === undefined ? {} : { limit }),
         ...(asOf === undefined ? {} : { asOf }),

@@ -1,5 +1,13 @@
 import { z } from 'zod';
-import { asOfInput, entityIdInput, limitInput, propertiesInput, whereInput } from '../inputs.ts';
+import {
+  asOfInput,
+  countInput,
+  entityIdInput,
+  limitInput,
+  orderByInput,
+  propertiesInput,
+  whereInput,
+} from '../inputs.ts';
 import { readProcedure, streamOf, writeProcedure } from '../trpc.ts';
 
 const schemaName = z.string().min(1).optional();
@@ -7,6 +15,8 @@ const schemaName = z.string().min(1).optional();
 const queryInput = z.object({
   schema: z.string().min(1),
   where: whereInput.optional(),
+  orderBy: orderByInput.optional(),
+  count: countInput.optional(),
   limit: limitInput,
   cursor: z.string().optional(),
   asOf: asOfInput,

@@ -6,6 +6,7 @@ import { importCommand } from './import.ts';
 import { negateCommand } from './negate.ts';
 import { peersAddCommand, peersCommand, peersRemoveCommand } from './peers.ts';
 import { putCommand } from './put.ts';
+import { queryCommand } from './query.ts';
 import { schemaGetCommand, schemaListCommand, schemaPutCommand } from './schema.ts';
 import { serveCommand } from './serve.ts';
 import { statusCommand } from './status.ts';
@@ -18,6 +19,7 @@ export const COMMANDS: readonly Command[] = [
   putCommand,
   getCommand,
   hyperviewCommand,
+  queryCommand,
   negateCommand,
   schemaPutCommand,
   schemaGetCommand,

@@ -13,3 +13,4 @@ export * from './query.ts';
 export * from './closure.ts';
 export * from './view-store.ts';
 export * from './inspect.ts';
+export * from './creator-keys.ts';

@@ -102,7 +102,7 @@ export interface CreatorKeysOptions {
  *
  * Endorsement ignores step 3 so that rotation holds: a key listed by the old key stays valid
  * when the old one is retired. A retired key can therefore still list keys; a key that leaked is
- * revoked by an admin (step 1), which also drops everything it alone endorsed.
+ * revoked by an admin (step 1), which also undoes what it alone endorsed or revoked.
  */
 export function resolveCreatorKeys(
   creator: string,

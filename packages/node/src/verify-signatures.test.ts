@@ -79,6 +79,10 @@ describe('signatures at the node boundary', () => {
     // A new key and a delta it signs may travel together.
     const listing = listKey('alice', ALICE_2, ALICE_1, 'alice');
     expect((await n.replicate([note('alice', ALICE_2), listing])).inserted).toHaveLength(2);
+    // A key may sign its own retirement; afterwards it is unknown.
+    const retire = signDelta(build('alice').negate(listing.id).build(), ALICE_2);
+    expect((await n.write([retire], open))[0]!.status).toBe('stored');
+    expect(await codeOf(n.write([note('alice', ALICE_2)], open))).toBe('KEY_UNKNOWN');
   });
 
   it('rotation and revocation change what is accepted', async () => {

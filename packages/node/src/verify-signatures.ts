@@ -45,7 +45,7 @@ export function normalizeAdminKeys(keys: Iterable<KeyInput> = []): Set<string> {
  * everywhere. Then the policy: SIGNATURE_MISSING for an unsigned delta it does not accept,
  * KEY_UNKNOWN for a signature by a key that is not the creator's. A creator's keys are decided
  * from what the node holds plus the batch itself, so a batch may carry a new key and deltas
- * signed by it. Errors carry the delta's index in `path` when `indexed`.
+ * signed by it, and a key may sign its own retirement. Errors carry the delta's index in `path` when `indexed`.
  */
 export function checkSignatures(
   deltas: readonly Delta[],
@@ -78,13 +78,18 @@ export function checkSignatures(
   const batchKeyDeltas = deltas.filter(
     (delta) => keyListingOf(delta) !== undefined || delta.pointers.some(isNegationPointer),
   );
+  // A creator's keys before the batch and with it: a signer valid in either counts, so that a
+  // batch can both add a key and use it, and a key can sign its own retirement.
   const keysByCreator = new Map<string, Set<string>>();
   const keysOf = (creator: string): Set<string> => {
     let keys = keysByCreator.get(creator);
     if (keys === undefined) {
-      keys = resolveCreatorKeys(creator, [...options.creatorDeltas(creator), ...batchKeyDeltas], {
-        adminKeys: options.adminKeys,
-      });
+      const held = [...options.creatorDeltas(creator)];
+      const resolve = (deltas: Iterable<Delta>) =>
+        resolveCreatorKeys(creator, deltas, { adminKeys: options.adminKeys });
+      keys = resolve(held);
+      if (batchKeyDeltas.length > 0)
+        for (const key of resolve([...held, ...batchKeyDeltas])) keys.add(key);
       keysByCreator.set(creator, keys);
     }
     return keys;

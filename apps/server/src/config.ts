@@ -1,6 +1,7 @@
 import { hostname } from 'node:os';
 import { isAbsolute, resolve } from 'node:path';
 import { peerAddressSchema } from '@rhizome/api';
+import { SIGNATURE_POLICIES, type SignaturePolicy } from '@rhizome/node';
 import { z } from 'zod';
 import type { ConnectionLimits } from './connection-limits.ts';
 import type { SyncConfig } from './sync.ts';
@@ -41,6 +42,13 @@ export interface ServerConfig {
   readonly cwd: string;
   /** Peers, credentials and advertised addresses of the sync endpoint (`/sync`). */
   readonly sync: SyncConfig;
+  /**
+   * RHIZOME_REQUIRE_SIGNATURES: which unsigned deltas writers and peers may store (a signature
+   * that does not verify is refused whatever this says).
+   */
+  readonly requireSignatures: SignaturePolicy;
+  /** RHIZOME_ADMIN_KEYS: public keys that may list and revoke creators' keys (`_creator:<id>`). */
+  readonly adminKeys: readonly string[];
 }
 
 /** Every problem with the configuration at once, one line per variable. */
@@ -121,6 +129,26 @@ function originList() {
   });
 }
 
+/** Comma-separated Ed25519 public keys, 64 hex digits each, written back in lowercase. */
+function publicKeyList() {
+  return z
+    .string()
+    .transform((text, ctx) => {
+      const keys: string[] = [];
+      for (const [i, raw] of text.split(',').entries()) {
+        const item = raw.trim().toLowerCase();
+        if (!/^[0-9a-f]{64}$/.test(item)) {
+          ctx.addIssue({
+            code: 'custom',
+            message: `entry ${i + 1} must be an Ed25519 public key (64 hex digits)`,
+          });
+        } else if (!keys.includes(item)) keys.push(item);
+      }
+      return keys;
+    })
+    .optional();
+}
+
 /** Comma-separated plugin packages or module paths; whether each loads is checked at start. */
 function pluginList() {
   return z
@@ -195,6 +223,10 @@ const envSchema = z.object({
   RHIZOME_SYNC_MAX_PENDING_HANDSHAKES: integer(1, 100_000).default(64),
   RHIZOME_SYNC_MAX_PENDING_HANDSHAKES_PER_ADDRESS: integer(1, 100_000).default(8),
   RHIZOME_SYNC_COMPRESSION: z.enum(['on', 'off'], { error: 'must be on or off' }).default('on'),
+  RHIZOME_REQUIRE_SIGNATURES: z
+    .enum(SIGNATURE_POLICIES, { error: `must be one of ${SIGNATURE_POLICIES.join(', ')}` })
+    .default('off'),
+  RHIZOME_ADMIN_KEYS: publicKeyList(),
 });
 
 export interface LoadConfigOptions {
@@ -276,6 +308,8 @@ export function loadConfig(
       maxPendingHandshakes: values.RHIZOME_SYNC_MAX_PENDING_HANDSHAKES,
       maxPendingHandshakesPerAddress: values.RHIZOME_SYNC_MAX_PENDING_HANDSHAKES_PER_ADDRESS,
     },
+    requireSignatures: values.RHIZOME_REQUIRE_SIGNATURES,
+    adminKeys: values.RHIZOME_ADMIN_KEYS ?? [],
   };
 }
 
@@ -444,6 +478,19 @@ export const CONFIG_FLAGS: readonly ConfigFlag[] = [
     variable: 'RHIZOME_SYNC_COMPRESSION',
     value: '<on|off>',
     help: 'permessage-deflate on sync links (default on)',
+  },
+  {
+    flag: 'require-signatures',
+    variable: 'RHIZOME_REQUIRE_SIGNATURES',
+    value: '<off|creators-with-keys|all>',
+    help: 'which unsigned deltas writers and peers may store (default off)',
+  },
+  {
+    flag: 'admin-key',
+    variable: 'RHIZOME_ADMIN_KEYS',
+    value: '<hex>',
+    multiple: true,
+    help: "public key that may list and revoke creators' keys (repeatable)",
   },
   { flag: 'log-level', variable: 'LOG_LEVEL', value: '<level>', help: 'pino level (default info)' },
   {

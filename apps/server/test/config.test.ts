@@ -112,6 +112,26 @@ describe('loadConfig', () => {
     );
   });
 
+  it('reads the signature policy and admin keys', () => {
+    const key = 'AB'.repeat(32);
+    const config = loadConfig(
+      { RHIZOME_REQUIRE_SIGNATURES: 'creators-with-keys', RHIZOME_ADMIN_KEYS: `${key}, ${key}` },
+      { cwd: '/srv' },
+    );
+    expect({ require: config.requireSignatures, admin: config.adminKeys }).toEqual({
+      require: 'creators-with-keys',
+      admin: ['ab'.repeat(32)],
+    });
+    const defaults = loadConfig({}, { cwd: '/srv' });
+    expect({ require: defaults.requireSignatures, admin: defaults.adminKeys }).toEqual({
+      require: 'off',
+      admin: [],
+    });
+    const problems = problemsOf({ RHIZOME_REQUIRE_SIGNATURES: 'yes', RHIZOME_ADMIN_KEYS: 'abc' });
+    expect(problems.RHIZOME_REQUIRE_SIGNATURES).toMatch(/off, creators-with-keys, all/);
+    expect(problems.RHIZOME_ADMIN_KEYS).toMatch(/entry 1 must be an Ed25519 public key/);
+  });
+
   it('names the bad peer entry and short credentials', () => {
     // The entry is named once: the whole variable's value is not repeated after it (issue 16).
     expect(problemsOf({ RHIZOME_PEERS: 'ws://ok:1/sync,ftp://nope' }).RHIZOME_PEERS).toBe(

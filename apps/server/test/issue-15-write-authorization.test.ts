@@ -1,4 +1,5 @@
 import { createClient, getRhizomeError } from '@rhizome/client';
+import { createDeltaBuilder, signDelta } from '@rhizome/core';
 import { createMemoryStore } from '@rhizome/storage';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startServer, type RunningServer } from '../src/server.ts';
@@ -184,24 +185,38 @@ describe('an admin writes as other creators (restoring a backup)', () => {
   });
 });
 
-describe('a delta with a signature (issue 15 item 10)', () => {
-  it('is accepted and kept by REST and tRPC as sync keeps it, with or without an id', async () => {
-    const signed = { ...setDelta('signed', 'name', 'Sig'), signature: 'ed25519:not-checked-yet' };
-    const byRest = await rest('POST', '/api/deltas', TOKENS.alice, signed);
+describe('a delta with a signature (issue 15 item 10, checked since issue 18)', () => {
+  it('is verified, then kept by REST and tRPC as sync keeps it, with or without an id', async () => {
+    const sign = (value: string, key: string) =>
+      signDelta(
+        createDeltaBuilder({ creator: 'alice', host: 'client', timeCreated: Date.now() })
+          .set('signed', { name: value })
+          .build(),
+        key,
+      );
+    const first = sign('Sig', '11'.repeat(32));
+    const { id: _id, ...withoutId } = first;
+    const byRest = await rest('POST', '/api/deltas', TOKENS.alice, withoutId);
     expect(byRest.status).toBe(200);
-    const stored = await rest('GET', `/api/deltas/${firstId(byRest.body)}`, TOKENS.reader);
-    expect(stored.body.signature).toBe('ed25519:not-checked-yet');
+    expect(firstId(byRest.body)).toBe(first.id);
+    const stored = await rest('GET', `/api/deltas/${first.id}`, TOKENS.reader);
+    expect(stored.body.signature).toBe(first.signature);
 
     const alice = createClient({ url: server.url, token: TOKENS.alice });
-    const withId = { ...stored.body, signature: 'ed25519:another' };
-    const byTrpc = await alice.deltas.append.mutate({
-      deltas: [{ ...setDelta('signed', 'name', 'Sig 2'), signature: 'x' }, withId],
-    });
-    // The signature is not part of the id: the same content with another signature is a duplicate.
+    // The same content signed by another key: the signature is not part of the id, so it is a duplicate.
+    const resigned = signDelta(first, '22'.repeat(32));
+    const second = sign('Sig 2', '11'.repeat(32));
+    const byTrpc = await alice.deltas.append.mutate({ deltas: [second, resigned] });
     expect(byTrpc.results.map((result) => result.status)).toEqual(['stored', 'duplicate']);
-    const second = await rest('GET', `/api/deltas/${byTrpc.results[0]!.id}`, TOKENS.reader);
-    expect(second.body.signature).toBe('x');
+    const kept = await rest('GET', `/api/deltas/${second.id}`, TOKENS.reader);
+    expect(kept.body.signature).toBe(second.signature);
 
+    const forged = await rest('POST', '/api/deltas', TOKENS.alice, {
+      ...setDelta('signed', 'name', 'Forged'),
+      signature: 'ed25519:not-a-signature',
+    });
+    expect(forged.status).toBe(400);
+    expect(forged.body.error.code).toBe('SIGNATURE_INVALID');
     const bad = await rest('POST', '/api/deltas', TOKENS.alice, {
       ...setDelta('signed', 'name', 'Bad'),
       signature: 42,

@@ -4,6 +4,7 @@
 // much as one signature or verification).
 // Run: pnpm bench (from packages/core; it runs parse.bench.ts first).
 import { createPublicKey, verify as nodeVerify, type KeyObject } from 'node:crypto';
+import { verifyEd25519 as verifyNoble } from '../src/ed25519-verify-portable.ts';
 import { computeDeltaId } from '../src/id.ts';
 import { createDeltaSigner, encodeSignedContent, signDelta, verifyDelta } from '../src/sign.ts';
 import { parseSignature } from '../src/signature.ts';
@@ -42,7 +43,12 @@ const nodeInputs = received.map((delta) => {
     },
     format: 'jwk',
   });
-  return { key, signature: Buffer.from(parsed.signature, 'hex'), delta };
+  return {
+    key,
+    signature: Buffer.from(parsed.signature, 'hex'),
+    publicKey: Buffer.from(parsed.publicKey, 'hex'),
+    delta,
+  };
 });
 
 const measures = {
@@ -52,6 +58,13 @@ const measures = {
   'sign (signDelta, one-shot)': () =>
     measure(deltas, (d) => signDelta(d, keyOf(d.creator).secretKey), CURVE_ROUND_MS),
   'verify (verifyDelta)': () => measure(received, (d) => verifyDelta(d), CURVE_ROUND_MS),
+  // verifyDelta on Node takes OpenSSL first; this is the portable path browsers run.
+  'verify, noble strict only': () =>
+    measure(
+      nodeInputs,
+      (i) => verifyNoble(i.signature, encodeSignedContent(i.delta), i.publicKey) || undefined,
+      CURVE_ROUND_MS,
+    ),
   'verify + key lookup': () =>
     measure(received, (d) => verifyDelta(d, { publicKeys }), CURVE_ROUND_MS),
   'reference: node:crypto verify': () =>

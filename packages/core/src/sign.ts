@@ -1,4 +1,5 @@
 import { ed25519 } from '@noble/curves/ed25519.js';
+import { verifyEd25519 } from '#ed25519-verify';
 import { encodeCanonicalContent } from './canonical.ts';
 import { CoreErrorCode, RhizomeError } from './errors.ts';
 import { freezeVerifiedDelta, parseDelta } from './parse.ts';
@@ -97,14 +98,8 @@ export function verifyDelta(delta: Delta, options: VerifyDeltaOptions = {}): Ver
     );
   }
   const { publicKey, signature } = signatureBytes(parsed);
-  let valid: boolean;
-  try {
-    valid = ed25519.verify(signature, encodeSignedContent(delta), publicKey, { zip215: false });
-  } catch {
-    // A public key that is not a point on the curve: no content can match it.
-    valid = false;
-  }
-  if (!valid)
+  // Strict RFC 8032 everywhere; on Node with a native fast path that gives the same answers.
+  if (!verifyEd25519(signature, encodeSignedContent(delta), publicKey))
     throw invalid(delta, 'mismatch', `signature of delta ${delta.id} does not match its content`);
   return { publicKey: parsed.publicKey };
 }

@@ -5,3 +5,9 @@ export * from './complete-delta.ts';
 export * from './schema-registry.ts';
 export type { EntityCacheStats } from './entity-cache.ts';
 export * from './rhizome-node.ts';
+export {
+  SIGNATURE_POLICIES,
+  checkSignatures,
+  type SignaturePolicy,
+  type SignatureCheckOptions,
+} from './verify-signatures.ts';

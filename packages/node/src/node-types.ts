@@ -1,4 +1,4 @@
-import type { Clock, Delta, PropertyValue } from '@rhizome/core';
+import type { Clock, Delta, KeyInput, PropertyValue } from '@rhizome/core';
 import type { DeltaStore, StoredDelta } from '@rhizome/storage';
 import type {
   EntityInspection,
@@ -10,6 +10,7 @@ import type {
 } from '@rhizome/views';
 import type { Principal } from './principal.ts';
 import type { EntityCacheStats } from './entity-cache.ts';
+import type { SignaturePolicy } from './verify-signatures.ts';
 
 export type WriteStatus = 'stored' | 'duplicate';
 
@@ -226,4 +227,11 @@ export interface CreateNodeOptions {
   readonly maxWatchedEntities?: number;
   /** An error in the background (a failed cache load while ingesting appended deltas). */
   readonly onError?: (error: unknown) => void;
+  /**
+   * Which unsigned deltas the node accepts, from writers and peers alike (default `off`); a
+   * signature that does not verify is refused whatever this says. See `SignaturePolicy`.
+   */
+  readonly requireSignatures?: SignaturePolicy;
+  /** Trust roots: public keys that may list and revoke any creator's keys (`_creator:<id>`). */
+  readonly adminKeys?: Iterable<KeyInput>;
 }

@@ -1,6 +1,11 @@
 import { createClock, createDeltaBuilder, type Delta } from '@rhizome/core';
 import { StorageLimits, type StoredDelta } from '@rhizome/storage';
-import { parseSchema, serializeSchema } from '@rhizome/views';
+import {
+  CREATOR_ENTITY_PREFIX,
+  creatorEntityId,
+  parseSchema,
+  serializeSchema,
+} from '@rhizome/views';
 import { ApiErrorCode, createApiError } from './errors.ts';
 import type { Principal } from './principal.ts';
 import { authorizeWrites } from './authorize-writes.ts';
@@ -9,6 +14,7 @@ import { createEntityCache } from './entity-cache.ts';
 import { createGroupCommit } from './group-commit.ts';
 import { createNodeReads } from './node-reads.ts';
 import { createNodeWatches } from './node-watches.ts';
+import { checkSignatures, isCreatorEntity, normalizeAdminKeys } from './verify-signatures.ts';
 import type { CreateNodeOptions, RhizomeNode, WriteResult } from './node-types.ts';
 import {
   createSchemaRegistry,
@@ -36,7 +42,8 @@ export async function createRhizomeNode(options: CreateNodeOptions): Promise<Rhi
   const cache = createEntityCache({
     store,
     ...(options.cacheBytes === undefined ? {} : { maxBytes: options.cacheBytes }),
-    alwaysResident: (id) => id.startsWith(SCHEMA_ENTITY_PREFIX),
+    // Schemas and creators' keys decide every read and write: keep them at hand.
+    alwaysResident: (id) => id.startsWith(SCHEMA_ENTITY_PREFIX) || isCreatorEntity(id),
     onError,
   });
   const parseOptions = { resolvers: options.resolvers ?? {} };
@@ -83,17 +90,24 @@ export async function createRhizomeNode(options: CreateNodeOptions): Promise<Rhi
 
   const counts = await store.counts();
   const clock = options.clock ?? createClock({ after: counts.newestTime });
-  // Schemas are small and always resident: load their entities now.
-  for (let after: string | undefined; ;) {
-    const page = await store.entities({
-      prefix: SCHEMA_ENTITY_PREFIX,
-      limit: StorageLimits.maxPageSize,
-      ...(after === undefined ? {} : { after }),
-    });
-    await cache.ensure(page.entities);
-    if (page.cursor === null) break;
-    after = page.cursor;
+  // Schemas and creator keys are small and always resident: load their entities now.
+  for (const prefix of [SCHEMA_ENTITY_PREFIX, CREATOR_ENTITY_PREFIX]) {
+    for (let after: string | undefined; ;) {
+      const page = await store.entities({
+        prefix,
+        limit: StorageLimits.maxPageSize,
+        ...(after === undefined ? {} : { after }),
+      });
+      await cache.ensure(page.entities);
+      if (page.cursor === null) break;
+      after = page.cursor;
+    }
   }
+  const signatureOptions = {
+    policy: options.requireSignatures ?? 'off',
+    adminKeys: normalizeAdminKeys(options.adminKeys),
+    creatorDeltas: (creator: string) => cache.views.closure(creatorEntityId(creator)),
+  };
 
   const commits = createGroupCommit(store, drain, stats);
   let accepting = true;
@@ -113,7 +127,8 @@ export async function createRhizomeNode(options: CreateNodeOptions): Promise<Rhi
   });
   delivered = watches.delivered;
 
-  // Every caller's write passes here: the policy holds whatever route the deltas came by. Most
+  // Every caller's write passes here: the policies (signatures, then authorization) hold
+  // whatever route the deltas came by. Most
   // writes are decided at once; a negation of a stored delta waits for its creator from storage,
   // and the node may have begun closing meanwhile.
   const lookupDeltas = async (ids: readonly string[]): Promise<Delta[]> => {
@@ -125,7 +140,9 @@ export async function createRhizomeNode(options: CreateNodeOptions): Promise<Rhi
   const authorizedCommit = async (
     deltas: readonly Delta[],
     principal: Principal,
+    indexed: boolean,
   ): Promise<WriteResult[]> => {
+    checkSignatures(deltas, signatureOptions, indexed);
     const pending = authorizeWrites(deltas, principal, lookupDeltas);
     if (pending !== undefined) {
       await pending;
@@ -148,11 +165,14 @@ export async function createRhizomeNode(options: CreateNodeOptions): Promise<Rhi
       const deltas = inputs.map((input, i) =>
         completeDelta(input, batch ? i : undefined, { principal, host: nodeId, clock }),
       );
-      return authorizedCommit(deltas, principal);
+      return authorizedCommit(deltas, principal, batch);
     },
     clock,
     async replicate(deltas) {
       assertAccepting();
+      // A peer is held to the same rules as a writer: it cannot store a tampered delta, nor,
+      // when signatures are required, one under a creator whose key it does not hold.
+      checkSignatures(deltas, signatureOptions, true);
       const results = await commits.commit(deltas);
       return {
         inserted: results.filter((result) => result.status === 'stored').map((result) => result.id),
@@ -161,14 +181,14 @@ export async function createRhizomeNode(options: CreateNodeOptions): Promise<Rhi
     async putProperties(entityId, properties, principal) {
       assertAccepting();
       const delta = builderFor(principal).set(entityId, properties).build();
-      const [result] = await authorizedCommit([delta], principal);
+      const [result] = await authorizedCommit([delta], principal, false);
       return result!;
     },
     async negate(deltaId, principal) {
       assertAccepting();
       await reads.getDelta(deltaId); // DELTA_NOT_FOUND first: negating nothing is the caller's mistake
       const negation = builderFor(principal).negate(deltaId).build();
-      const [result] = await authorizedCommit([negation], principal);
+      const [result] = await authorizedCommit([negation], principal, false);
       return result!;
     },
     getDelta: reads.getDelta,
@@ -211,7 +231,7 @@ export async function createRhizomeNode(options: CreateNodeOptions): Promise<Rhi
       const delta = builderFor(principal)
         .set(schemaEntityId(name), { [SCHEMA_PROPERTY]: JSON.stringify(serialized) })
         .build();
-      const [result] = await authorizedCommit([delta], principal);
+      const [result] = await authorizedCommit([delta], principal, false);
       return { id: result!.id, schema: serialized };
     },
     getSchema(name) {

@@ -15,3 +15,4 @@ export * from './closure.ts';
 export * from './view-store.ts';
 export * from './inspect.ts';
 export * from './sharded-map.ts';
+export * from './creator-keys.ts';

@@ -185,6 +185,8 @@ const envSchema = z.object({
   RHIZOME_SYNC_MAX_PENDING_HANDSHAKES: integer(1, 100_000).default(64),
   RHIZOME_SYNC_MAX_PENDING_HANDSHAKES_PER_ADDRESS: integer(1, 100_000).default(8),
   RHIZOME_SYNC_COMPRESSION: z.enum(['on', 'off'], { error: 'must be on or off' }).default('on'),
+  RHIZOME_SYNC_MAX_BUFFERED_BYTES: integer(64 * 1024, 1024 * 1024 * 1024).default(1024 * 1024),
+  RHIZOME_SYNC_STALL_TIMEOUT_MS: integer(100, 3_600_000).default(30_000),
 });
 
 export interface LoadConfigOptions {
@@ -264,6 +266,8 @@ export function loadConfig(
       compress: values.RHIZOME_SYNC_COMPRESSION === 'on',
       maxPendingHandshakes: values.RHIZOME_SYNC_MAX_PENDING_HANDSHAKES,
       maxPendingHandshakesPerAddress: values.RHIZOME_SYNC_MAX_PENDING_HANDSHAKES_PER_ADDRESS,
+      maxBufferedBytes: values.RHIZOME_SYNC_MAX_BUFFERED_BYTES,
+      stallTimeoutMs: values.RHIZOME_SYNC_STALL_TIMEOUT_MS,
     },
   };
 }
@@ -433,6 +437,18 @@ export const CONFIG_FLAGS: readonly ConfigFlag[] = [
     variable: 'RHIZOME_SYNC_COMPRESSION',
     value: '<on|off>',
     help: 'permessage-deflate on sync links (default on)',
+  },
+  {
+    flag: 'sync-max-buffered-bytes',
+    variable: 'RHIZOME_SYNC_MAX_BUFFERED_BYTES',
+    value: '<bytes>',
+    help: 'unsent bytes one sync link may hold before sending pauses (default 1048576)',
+  },
+  {
+    flag: 'sync-stall-timeout-ms',
+    variable: 'RHIZOME_SYNC_STALL_TIMEOUT_MS',
+    value: '<ms>',
+    help: 'how long a sync link may stay at that cap before it is dropped (default 30000)',
   },
   { flag: 'log-level', variable: 'LOG_LEVEL', value: '<level>', help: 'pino level (default info)' },
   {

@@ -41,6 +41,9 @@ export interface SyncConfig {
   /** Sync links still in their handshake at most, in all and from one address (503 past it). */
   readonly maxPendingHandshakes?: number;
   readonly maxPendingHandshakesPerAddress?: number;
+  /** Unsent bytes one link may hold before batches pause, and how long before it is dropped. */
+  readonly maxBufferedBytes?: number;
+  readonly stallTimeoutMs?: number;
 }
 
 export interface SyncService extends PeerService {
@@ -86,6 +89,12 @@ export async function startSync(options: StartSyncOptions): Promise<SyncService>
     store: syncStore,
     clock: node.clock,
     advertise: config.advertise,
+    limits: {
+      ...(config.maxBufferedBytes === undefined
+        ? {}
+        : { maxBufferedBytes: config.maxBufferedBytes }),
+      ...(config.stallTimeoutMs === undefined ? {} : { stallTimeoutMs: config.stallTimeoutMs }),
+    },
     ...(secret === undefined ? {} : { secretFor: () => secret }),
   });
   const compress = config.compress ?? true;

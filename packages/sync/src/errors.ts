@@ -31,6 +31,11 @@ export const SyncErrorCode = {
   SelfConnection: 'SYNC_SELF_CONNECTION',
   /** Another node uses this node's own node id (a different feed): they cannot link. Fatal. */
   NodeIdConflict: 'SYNC_NODE_ID_CONFLICT',
+  /**
+   * The peer did not take what this node sent: the link's transport buffer stayed over the
+   * node's byte cap (`maxBufferedBytes`) for `stallTimeoutMs`, or passed its hard limit. Fatal.
+   */
+  PeerTooSlow: 'SYNC_PEER_TOO_SLOW',
   /** The local store failed while serving the peer. Fatal for the session, not for the peer. */
   StoreFailed: 'SYNC_STORE_FAILED',
   /** The session was closed locally. */

@@ -10,6 +10,13 @@ export interface SyncLimits {
   readonly maxFrameBytes: number;
   /** Batches the peer may have in flight towards this node (the credit window). */
   readonly window: number;
+  /**
+   * Bytes one link's transport may hold unsent (WebSocket `bufferedAmount`) before this node stops
+   * sending batches to it, whatever credit the peer granted. A stalled puller costs about this much.
+   */
+  readonly maxBufferedBytes: number;
+  /** How long a link may stay over `maxBufferedBytes` before it is dropped (`SYNC_PEER_TOO_SLOW`). */
+  readonly stallTimeoutMs: number;
   /** Invalid frames or batches tolerated before the peer is disconnected. */
   readonly maxStrikes: number;
   /** Inbound messages waiting to be processed before the peer counts as flooding. */
@@ -47,6 +54,8 @@ export const defaultSyncLimits: SyncLimits = {
   maxBatchDeltas: 512,
   maxFrameBytes: 4 * 1024 * 1024,
   window: 4,
+  maxBufferedBytes: 1024 * 1024,
+  stallTimeoutMs: 30_000,
   maxStrikes: 3,
   maxInboundQueue: 1024,
   maxPendingIds: 262_144,

@@ -7,6 +7,7 @@ import { createSyncError, SyncErrorCode, type SyncError } from './errors.ts';
 import { createIdSnapshot, type IdSnapshot } from './fingerprint.ts';
 import { computeFilterKey, isOwnDelta, listNegatedIds, matchesFilter, type DeltaFilter } from './filter.ts';
 import { createFrameOrder } from './frame-order.ts';
+import { createSendBuffer } from './send-buffer.ts';
 import type { SyncLimits } from './limits.ts';
 import {
   decodeFrame,
@@ -178,6 +179,8 @@ export function createSession(context: SessionContext, channel: Channel, options
   let position: number | undefined;
   let extras: string[] = [];
   let pumping = false;
+  // Feed entries read per batch (see sendNext).
+  let readAhead = limits.maxBatchDeltas;
   let pumpAgain = false;
   // Ids taken off `extras` whose batch is not sent yet.
   let takingExtras = false;
@@ -242,12 +245,26 @@ export function createSession(context: SessionContext, channel: Channel, options
     };
   };
 
+  const sendBuffer = createSendBuffer({
+    channel,
+    scheduler,
+    maxBufferedBytes: limits.maxBufferedBytes,
+    stallTimeoutMs: limits.stallTimeoutMs,
+    hardLimitBytes: 2 * limits.maxBufferedBytes + limits.maxFrameBytes,
+    timer,
+    onDrained: () => {
+      if (state === 'open') void pump();
+    },
+    onStalled: (message) => fail(createSyncError(SyncErrorCode.PeerTooSlow, message)),
+  });
+
   const send = (message: OutboundMessage): void => {
     if (state === 'closed') return;
     transmit(encodeFrame({ ...message, n: ++sentFrames } as Message));
   };
 
   const transmit = (frame: string): void => {
+    if (!sendBuffer.admit()) return;
     stats.framesSent++;
     stats.bytesSent += countUtf8Bytes(frame);
     try {
@@ -736,6 +753,8 @@ export function createSession(context: SessionContext, channel: Channel, options
       do {
         pumpAgain = false;
         while (state === 'open' && credit > 0) {
+          // Credit is the peer's promise; the buffered bytes are what it has really not taken.
+          if (sendBuffer.isFull()) break;
           if (!(await sendNext())) break;
         }
       } while (pumpAgain && state === 'open' && credit > 0);
@@ -796,7 +815,9 @@ export function createSession(context: SessionContext, channel: Channel, options
     }
     if (position === undefined) return false;
     const from = position;
-    const entries = await store.changesSince(from, limits.maxBatchDeltas);
+    // Large deltas fill a batch's bytes long before its delta count: read about what fitted last
+    // time (doubling while pages fit whole), not a full page of which most would be thrown away.
+    const entries = await store.changesSince(from, readAhead);
     // A resubscribe while reading moves the position; start over from the new one.
     if (position !== from || state !== 'open') return state === 'open';
     if (entries.length === 0) return false;
@@ -841,6 +862,8 @@ export function createSession(context: SessionContext, channel: Channel, options
       last = entry.seq;
     }
     if (position !== from || state !== 'open') return state === 'open';
+    const read = entries.findIndex((entry) => entry.seq === last) + 1;
+    readAhead = read >= entries.length ? Math.min(limits.maxBatchDeltas, readAhead * 2) : Math.max(1, read + 1);
     position = last;
     // A page made only of the peer's own deltas is worth a cursor update while catching up; at
     // the live edge the next real batch, or the idle update (scheduleAdvance), carries it along.

@@ -1,6 +1,7 @@
 import { hostname } from 'node:os';
 import { isAbsolute, resolve } from 'node:path';
 import { peerAddressSchema } from '@rhizome/api';
+import { peerPolicySchema, type PeerPolicy } from '@rhizome/sync';
 import { z } from 'zod';
 import type { ConnectionLimits } from './connection-limits.ts';
 import type { SyncConfig } from './sync.ts';
@@ -86,6 +87,29 @@ function addressList() {
 }
 
 /** Comma-separated web origins (`https://app.example.org`), each normalised to its origin. */
+/** JSON: `{ "<peer token's creator>" | "*": { creators?, entityPrefixes?, schemas?, negateOthers? } }`. */
+function peerPolicies() {
+  return z.string().transform((text, ctx): Record<string, PeerPolicy> => {
+    let json: unknown;
+    try {
+      json = JSON.parse(text);
+    } catch {
+      ctx.addIssue({ code: 'custom', message: 'must be a JSON object' });
+      return z.NEVER;
+    }
+    const parsed = z.record(z.string().min(1), peerPolicySchema).safeParse(json);
+    if (!parsed.success) {
+      const issue = parsed.error.issues[0];
+      ctx.addIssue({
+        code: 'custom',
+        message: `${issue?.path.join('.') ?? ''}: ${issue?.message ?? 'invalid'}`,
+      });
+      return z.NEVER;
+    }
+    return parsed.data;
+  });
+}
+
 function originList() {
   return z.string().transform((text, ctx) => {
     const origins: string[] = [];
@@ -185,6 +209,7 @@ const envSchema = z.object({
   RHIZOME_SYNC_MAX_PENDING_HANDSHAKES: integer(1, 100_000).default(64),
   RHIZOME_SYNC_MAX_PENDING_HANDSHAKES_PER_ADDRESS: integer(1, 100_000).default(8),
   RHIZOME_SYNC_COMPRESSION: z.enum(['on', 'off'], { error: 'must be on or off' }).default('on'),
+  RHIZOME_SYNC_PEER_POLICY: peerPolicies().optional(),
   RHIZOME_SYNC_MAX_BUFFERED_BYTES: integer(64 * 1024, 1024 * 1024 * 1024).default(1024 * 1024),
   RHIZOME_SYNC_STALL_TIMEOUT_MS: integer(100, 3_600_000).default(30_000),
 });
@@ -266,6 +291,9 @@ export function loadConfig(
       compress: values.RHIZOME_SYNC_COMPRESSION === 'on',
       maxPendingHandshakes: values.RHIZOME_SYNC_MAX_PENDING_HANDSHAKES,
       maxPendingHandshakesPerAddress: values.RHIZOME_SYNC_MAX_PENDING_HANDSHAKES_PER_ADDRESS,
+      ...(values.RHIZOME_SYNC_PEER_POLICY === undefined
+        ? {}
+        : { peerPolicies: values.RHIZOME_SYNC_PEER_POLICY }),
       maxBufferedBytes: values.RHIZOME_SYNC_MAX_BUFFERED_BYTES,
       stallTimeoutMs: values.RHIZOME_SYNC_STALL_TIMEOUT_MS,
     },
@@ -437,6 +465,12 @@ export const CONFIG_FLAGS: readonly ConfigFlag[] = [
     variable: 'RHIZOME_SYNC_COMPRESSION',
     value: '<on|off>',
     help: 'permessage-deflate on sync links (default on)',
+  },
+  {
+    flag: 'sync-peer-policy',
+    variable: 'RHIZOME_SYNC_PEER_POLICY',
+    value: '<json>',
+    help: 'what each peer may replicate, by its token\'s creator or "*" (creators, entityPrefixes, schemas, negateOthers)',
   },
   {
     flag: 'sync-max-buffered-bytes',

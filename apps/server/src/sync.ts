@@ -14,6 +14,7 @@ import {
   createSyncNode,
   createSyncStoreFromDeltaStore,
   type PeerInfo,
+  type PeerPolicy,
   type SyncNode,
 } from '@rhizome/sync';
 import { createSyncSocketServer, dialSyncSocket } from '@rhizome/sync/ws';
@@ -41,6 +42,11 @@ export interface SyncConfig {
   /** Sync links still in their handshake at most, in all and from one address (503 past it). */
   readonly maxPendingHandshakes?: number;
   readonly maxPendingHandshakesPerAddress?: number;
+  /**
+   * What each peer may replicate here, by the creator id of the `peer` token it links with; `*`
+   * applies to peers without an entry of their own (and to every peer of an open node).
+   */
+  readonly peerPolicies?: Readonly<Record<string, PeerPolicy>>;
   /** Unsent bytes one link may hold before batches pause, and how long before it is dropped. */
   readonly maxBufferedBytes?: number;
   readonly stallTimeoutMs?: number;
@@ -295,7 +301,11 @@ export async function startSync(options: StartSyncOptions): Promise<SyncService>
         );
         return;
       }
-      sockets.handleUpgrade(request, socket, head);
+      const policies = config.peerPolicies ?? {};
+      const policy = Object.hasOwn(policies, auth.principal.creator)
+        ? policies[auth.principal.creator]
+        : policies['*'];
+      sockets.handleUpgrade(request, socket, head, policy === undefined ? undefined : { policy });
     },
     async close() {
       if (closed) return;

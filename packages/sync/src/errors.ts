@@ -36,6 +36,12 @@ export const SyncErrorCode = {
    * node's byte cap (`maxBufferedBytes`) for `stallTimeoutMs`, or passed its hard limit. Fatal.
    */
   PeerTooSlow: 'SYNC_PEER_TOO_SLOW',
+  /**
+   * Deltas of a batch fell outside what this node takes from the peer (its policy for the link:
+   * creators, entities, schemas, negations). They were not stored; the rest of the batch was.
+   * Not fatal, not a strike: the peer relays a feed it does not control.
+   */
+  DeltaRefused: 'SYNC_DELTA_REFUSED',
   /** The local store failed while serving the peer. Fatal for the session, not for the peer. */
   StoreFailed: 'SYNC_STORE_FAILED',
   /** The session was closed locally. */

@@ -8,6 +8,8 @@ import { createIdSnapshot, type IdSnapshot } from './fingerprint.ts';
 import { computeFilterKey, isOwnDelta, listNegatedIds, matchesFilter, type DeltaFilter } from './filter.ts';
 import { createFrameOrder } from './frame-order.ts';
 import { createSendBuffer } from './send-buffer.ts';
+import { admitDeltas, type RefusedDelta } from './admit-deltas.ts';
+import type { PeerPolicy } from './peer-policy.ts';
 import type { SyncLimits } from './limits.ts';
 import {
   decodeFrame,
@@ -53,6 +55,8 @@ export interface SessionOptions {
   readonly address?: string;
   /** Pull only deltas matching this from the peer (plus their negations, transitively). */
   readonly filter?: DeltaFilter;
+  /** What this node takes from the peer; deltas outside are refused and reported on the link. */
+  readonly policy?: PeerPolicy;
 }
 
 export type SessionState = 'handshaking' | 'open' | 'closed';
@@ -78,6 +82,8 @@ export interface SessionStats {
   deltasReceived: number;
   /** Received deltas that were new to the store. */
   deltasStored: number;
+  /** Received deltas refused by the link's policy (not stored). */
+  deltasRefused: number;
   rejectedBatches: number;
   strikes: number;
   reconciliations: number;
@@ -153,6 +159,7 @@ export function createSession(context: SessionContext, channel: Channel, options
     batchesReceived: 0,
     deltasReceived: 0,
     deltasStored: 0,
+    deltasRefused: 0,
     rejectedBatches: 0,
     strikes: 0,
     reconciliations: 0,
@@ -699,7 +706,9 @@ export function createSession(context: SessionContext, channel: Channel, options
         }
       }
     }
-    const stored = deltas.length === 0 ? [] : await store.appendBatch(deltas, { origin: peer!.nodeId });
+    const { admitted, refused } = options.policy === undefined ? { admitted: deltas, refused: [] } : await admitDeltas(options.policy, deltas, store);
+    if (refused.length > 0) reportRefused(refused);
+    const stored = admitted.length === 0 ? [] : await store.appendBatch(admitted, { origin: peer!.nodeId });
     stats.deltasReceived += deltas.length;
     stats.deltasStored += stored.length;
     for (const delta of deltas) {
@@ -715,6 +724,15 @@ export function createSession(context: SessionContext, channel: Channel, options
     await persistCursor();
     checkCaughtUp();
     grant();
+  };
+
+  /** Refused deltas are not an error of the peer's (it relays a feed): reported, not a strike. */
+  const reportRefused = (refused: readonly RefusedDelta[]): void => {
+    stats.deltasRefused += refused.length;
+    const reasons = refused.slice(0, 16).map(({ delta, reason }) => ({ id: delta.id, reason }));
+    const message = `${refused.length} delta(s) refused by this node's policy for the link; first: ${reasons[0]!.reason}`;
+    lastError = { code: SyncErrorCode.DeltaRefused, message };
+    send({ t: 'error', code: SyncErrorCode.DeltaRefused, message, fatal: false, details: { refused: reasons, count: refused.length } });
   };
 
   /** Asks for the announced deltas this node lacks (the answer comes as an ordinary batch). */

@@ -23,6 +23,11 @@ export interface SyncLimits {
   readonly maxInboundQueue: number;
   /** Ids the peer may have asked for (want) and not yet received. */
   readonly maxPendingIds: number;
+  /**
+   * Id-prefix look-ups (`want` with prefixes) read the store in ranges covering nearby prefixes at
+   * once; this many ids, by estimate, per read at most. Between reads the session yields.
+   */
+  readonly prefixIdsPerRead: number;
   /** Out-of-order frames held while waiting for a missing one. */
   readonly reorderWindow: number;
   /** How long a gap in frame numbers may stay open before the link counts as lossy. */
@@ -59,6 +64,7 @@ export const defaultSyncLimits: SyncLimits = {
   maxStrikes: 3,
   maxInboundQueue: 1024,
   maxPendingIds: 262_144,
+  prefixIdsPerRead: 4_096,
   reorderWindow: 256,
   gapTimeoutMs: 2_000,
   pingIntervalMs: 15_000,

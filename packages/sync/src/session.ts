@@ -8,6 +8,7 @@ import { createIdSnapshot, type IdSnapshot } from './fingerprint.ts';
 import { computeFilterKey, isOwnDelta, listNegatedIds, matchesFilter, type DeltaFilter } from './filter.ts';
 import { createFrameOrder } from './frame-order.ts';
 import { createSendBuffer } from './send-buffer.ts';
+import { listIdsWithPrefixes } from './prefix-lookup.ts';
 import { admitDeltas, type RefusedDelta } from './admit-deltas.ts';
 import type { PeerPolicy } from './peer-policy.ts';
 import type { SyncLimits } from './limits.ts';
@@ -135,6 +136,14 @@ const LAZY_PROBE = 32;
 /** Feed entries sent in full after a probe found the peer asking for most announcements. */
 const LAZY_EAGER_SPAN = 16_384;
 const MAX_CREDIT = 65_536;
+
+/**
+ * Lets I/O and other links run. An embedded store may answer from memory or WebAssembly without
+ * ever leaving the microtask queue, so a chain of reads for one peer would otherwise starve the
+ * node's sockets (its /healthz, its other links) until the chain ends.
+ */
+const yieldToEventLoop = (): Promise<void> =>
+  new Promise((resolve) => (typeof setImmediate === 'function' ? setImmediate(resolve) : setTimeout(resolve, 0)));
 
 /**
  * One link's state machine. Both ends run the same code:
@@ -443,13 +452,21 @@ export function createSession(context: SessionContext, channel: Channel, options
     if (extras.length + requested.length > limits.maxPendingIds) {
       throw createSyncError(SyncErrorCode.FlowControlViolation, `more than ${limits.maxPendingIds} ids requested`);
     }
+    const prefixes: string[] = [];
     for (const id of requested) {
       if (id.length === DELTA_ID_LENGTH) {
         extras.push(id);
         if (probe.announced.delete(id)) probe.wanted++;
-      }
-      // '~' sorts after every base64url character, so this bounds exactly the ids with the prefix.
-      else extras.push(...(await store.listIds(id, `${id}~`)));
+      } else prefixes.push(id);
+    }
+    if (prefixes.length > 0) {
+      extras.push(
+        ...(await listIdsWithPrefixes(store, prefixes, {
+          estimatedIds: context.localHead(),
+          idsPerRead: limits.prefixIdsPerRead,
+          yieldTurn: yieldToEventLoop,
+        })),
+      );
     }
     void pump();
   };

@@ -114,6 +114,7 @@ export async function startSync(options: StartSyncOptions): Promise<SyncService>
       ? {}
       : { maxPendingHandshakesPerAddress: config.maxPendingHandshakesPerAddress }),
   });
+  const outboundPolicy = config.peerPolicies?.['*'];
   const headers =
     config.peerToken === undefined ? undefined : { authorization: `Bearer ${config.peerToken}` };
   // Peers added through the API are kept in storage, so a restart dials them again. One that is
@@ -129,6 +130,8 @@ export async function startSync(options: StartSyncOptions): Promise<SyncService>
         url: address,
         compress,
         ...(headers === undefined ? {} : { headers }),
+        // A dialled peer shows no token here: it gets the policy for peers without an entry.
+        ...(outboundPolicy === undefined ? {} : { policy: outboundPolicy }),
       }),
   });
   logger.info({ path: SYNC_PATH, seeds: config.peers, saved, feedId }, 'sync endpoint ready');

@@ -3,7 +3,7 @@ import { createMemoryStore } from '@rhizome/storage';
 import { encodeBatch } from '@rhizome/sync';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startServer, type RunningServer } from '../src/server.ts';
-import { eventually, silentLogger, syncUrl, testConfig, TOKENS } from './helpers.ts';
+import { eventually, setDelta, silentLogger, syncUrl, testConfig, TOKENS } from './helpers.ts';
 import { connectRawPeer } from './sync-raw-peer.ts';
 
 // Issue 15 item 3: an operator restricts what a peer may replicate (by the creator of its `peer`
@@ -112,5 +112,56 @@ describe('a peer restricted by RHIZOME_SYNC_PEER_POLICY', () => {
       'a pong on the same link',
     );
     peer.socket.terminate();
+  });
+
+  it('applies the "*" policy to a peer this node dials, and the peer sees the refusal too', async () => {
+    const source = await startServer(testConfig({ RHIZOME_NODE_ID: 'source-node' }), {
+      logger: silentLogger,
+      store: createMemoryStore(),
+    });
+    const write = (token: string, entity: string) =>
+      fetch(`${source.url}/api/deltas`, {
+        method: 'POST',
+        headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
+        body: JSON.stringify(setDelta(entity, 'title', entity)),
+      }).then(
+        async (response) =>
+          ((await response.json()) as { results: { id: string }[] }).results[0]!.id,
+      );
+    const fromAlice = await write(TOKENS.alice, 'doc-a');
+    const fromBob = await write(TOKENS.bob, 'doc-b');
+    const puller = await startServer(
+      testConfig({
+        RHIZOME_NODE_ID: 'puller-node',
+        RHIZOME_PEERS: syncUrl(source),
+        RHIZOME_PEER_TOKEN: TOKENS.peer,
+        RHIZOME_SYNC_PEER_POLICY: JSON.stringify({ '*': { creators: ['alice'] } }),
+      }),
+      { logger: silentLogger, store: createMemoryStore() },
+    );
+    try {
+      const read = (id: string) =>
+        fetch(`${puller.url}/api/deltas/${id}`, {
+          headers: { authorization: `Bearer ${TOKENS.admin}` },
+        });
+      await eventually(
+        async () => ((await read(fromAlice)).status === 200 ? true : undefined),
+        "alice's delta",
+      );
+      const sourceRow = await eventually(async () => {
+        const body = (await (
+          await fetch(`${source.url}/api/peers`, {
+            headers: { authorization: `Bearer ${TOKENS.admin}` },
+          })
+        ).json()) as { peers: { nodeId: string; lastError: string | null }[] };
+        const row = body.peers.find((entry) => entry.nodeId === 'puller-node');
+        return row?.lastError?.includes('refused') === true ? row : undefined;
+      }, 'the refusal on the source side');
+      expect(sourceRow.lastError).toMatch(/creator "bob"/);
+      expect((await read(fromBob)).status).toBe(404);
+    } finally {
+      await puller.close();
+      await source.close();
+    }
   });
 });

@@ -2,6 +2,7 @@ import { createDeltaBuilder, type Delta } from '@rhizome/core';
 import { createMemoryStore } from '@rhizome/storage';
 import { encodeBatch } from '@rhizome/sync';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { ConfigError, loadConfig } from '../src/config.ts';
 import { startServer, type RunningServer } from '../src/server.ts';
 import { eventually, setDelta, silentLogger, syncUrl, testConfig, TOKENS } from './helpers.ts';
 import { connectRawPeer } from './sync-raw-peer.ts';
@@ -162,6 +163,19 @@ describe('a peer restricted by RHIZOME_SYNC_PEER_POLICY', () => {
     } finally {
       await puller.close();
       await source.close();
+    }
+  });
+
+  it('refuses a malformed policy at start, naming the setting', () => {
+    for (const value of ['not json', '{"peer-1":{"creators":"alice"}}', '{"*":{"unknown":true}}']) {
+      let problems: Record<string, string> | undefined;
+      try {
+        loadConfig({ RHIZOME_SYNC_PEER_POLICY: value });
+      } catch (error) {
+        if (!(error instanceof ConfigError)) throw error;
+        problems = Object.fromEntries(error.problems.map((p) => [p.variable, p.message]));
+      }
+      expect(problems?.RHIZOME_SYNC_PEER_POLICY, value).toBeDefined();
     }
   });
 });

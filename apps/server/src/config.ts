@@ -2,6 +2,7 @@ import { hostname } from 'node:os';
 import { isAbsolute, resolve } from 'node:path';
 import { peerAddressSchema } from '@rhizome/api';
 import { SIGNATURE_POLICIES, type SignaturePolicy } from '@rhizome/node';
+import { peerPolicySchema, type PeerPolicy } from '@rhizome/sync';
 import { z } from 'zod';
 import type { ConnectionLimits } from './connection-limits.ts';
 import type { SyncConfig } from './sync.ts';
@@ -102,6 +103,29 @@ function addressList() {
 }
 
 /** Comma-separated web origins (`https://app.example.org`), each normalised to its origin. */
+/** JSON: `{ "<peer token's creator>" | "*": { creators?, entityPrefixes?, schemas?, negateOthers? } }`. */
+function peerPolicies() {
+  return z.string().transform((text, ctx): Record<string, PeerPolicy> => {
+    let json: unknown;
+    try {
+      json = JSON.parse(text);
+    } catch {
+      ctx.addIssue({ code: 'custom', message: 'must be a JSON object' });
+      return z.NEVER;
+    }
+    const parsed = z.record(z.string().min(1), peerPolicySchema).safeParse(json);
+    if (!parsed.success) {
+      const issue = parsed.error.issues[0];
+      ctx.addIssue({
+        code: 'custom',
+        message: `${issue?.path.join('.') ?? ''}: ${issue?.message ?? 'invalid'}`,
+      });
+      return z.NEVER;
+    }
+    return parsed.data;
+  });
+}
+
 function originList() {
   return z.string().transform((text, ctx) => {
     const origins: string[] = [];
@@ -227,6 +251,9 @@ const envSchema = z.object({
     .enum(SIGNATURE_POLICIES, { error: `must be one of ${SIGNATURE_POLICIES.join(', ')}` })
     .default('off'),
   RHIZOME_ADMIN_KEYS: publicKeyList(),
+  RHIZOME_SYNC_PEER_POLICY: peerPolicies().optional(),
+  RHIZOME_SYNC_MAX_BUFFERED_BYTES: integer(64 * 1024, 1024 * 1024 * 1024).default(1024 * 1024),
+  RHIZOME_SYNC_STALL_TIMEOUT_MS: integer(100, 3_600_000).default(30_000),
 });
 
 export interface LoadConfigOptions {
@@ -307,6 +334,11 @@ export function loadConfig(
       compress: values.RHIZOME_SYNC_COMPRESSION === 'on',
       maxPendingHandshakes: values.RHIZOME_SYNC_MAX_PENDING_HANDSHAKES,
       maxPendingHandshakesPerAddress: values.RHIZOME_SYNC_MAX_PENDING_HANDSHAKES_PER_ADDRESS,
+      ...(values.RHIZOME_SYNC_PEER_POLICY === undefined
+        ? {}
+        : { peerPolicies: values.RHIZOME_SYNC_PEER_POLICY }),
+      maxBufferedBytes: values.RHIZOME_SYNC_MAX_BUFFERED_BYTES,
+      stallTimeoutMs: values.RHIZOME_SYNC_STALL_TIMEOUT_MS,
     },
     requireSignatures: values.RHIZOME_REQUIRE_SIGNATURES,
     adminKeys: values.RHIZOME_ADMIN_KEYS ?? [],
@@ -491,6 +523,24 @@ export const CONFIG_FLAGS: readonly ConfigFlag[] = [
     value: '<hex>',
     multiple: true,
     help: "public key that may list and revoke creators' keys (repeatable)",
+  },
+  {
+    flag: 'sync-peer-policy',
+    variable: 'RHIZOME_SYNC_PEER_POLICY',
+    value: '<json>',
+    help: 'what each peer may replicate, by its token\'s creator or "*" (creators, entityPrefixes, schemas, negateOthers)',
+  },
+  {
+    flag: 'sync-max-buffered-bytes',
+    variable: 'RHIZOME_SYNC_MAX_BUFFERED_BYTES',
+    value: '<bytes>',
+    help: 'unsent bytes one sync link may hold before sending pauses (default 1048576)',
+  },
+  {
+    flag: 'sync-stall-timeout-ms',
+    variable: 'RHIZOME_SYNC_STALL_TIMEOUT_MS',
+    value: '<ms>',
+    help: 'how long a sync link may stay at that cap before it is dropped (default 30000)',
   },
   { flag: 'log-level', variable: 'LOG_LEVEL', value: '<level>', help: 'pino level (default info)' },
   {

@@ -14,6 +14,7 @@ import {
   createSyncNode,
   createSyncStoreFromDeltaStore,
   type PeerInfo,
+  type PeerPolicy,
   type SyncNode,
 } from '@rhizome/sync';
 import { createSyncSocketServer, dialSyncSocket } from '@rhizome/sync/ws';
@@ -41,6 +42,14 @@ export interface SyncConfig {
   /** Sync links still in their handshake at most, in all and from one address (503 past it). */
   readonly maxPendingHandshakes?: number;
   readonly maxPendingHandshakesPerAddress?: number;
+  /**
+   * What each peer may replicate here, by the creator id of the `peer` token it links with; `*`
+   * applies to peers without an entry of their own (and to every peer of an open node).
+   */
+  readonly peerPolicies?: Readonly<Record<string, PeerPolicy>>;
+  /** Unsent bytes one link may hold before batches pause, and how long before it is dropped. */
+  readonly maxBufferedBytes?: number;
+  readonly stallTimeoutMs?: number;
 }
 
 export interface SyncService extends PeerService {
@@ -86,6 +95,12 @@ export async function startSync(options: StartSyncOptions): Promise<SyncService>
     store: syncStore,
     clock: node.clock,
     advertise: config.advertise,
+    limits: {
+      ...(config.maxBufferedBytes === undefined
+        ? {}
+        : { maxBufferedBytes: config.maxBufferedBytes }),
+      ...(config.stallTimeoutMs === undefined ? {} : { stallTimeoutMs: config.stallTimeoutMs }),
+    },
     ...(secret === undefined ? {} : { secretFor: () => secret }),
   });
   const compress = config.compress ?? true;
@@ -99,6 +114,7 @@ export async function startSync(options: StartSyncOptions): Promise<SyncService>
       ? {}
       : { maxPendingHandshakesPerAddress: config.maxPendingHandshakesPerAddress }),
   });
+  const outboundPolicy = config.peerPolicies?.['*'];
   const headers =
     config.peerToken === undefined ? undefined : { authorization: `Bearer ${config.peerToken}` };
   // Peers added through the API are kept in storage, so a restart dials them again. One that is
@@ -114,6 +130,8 @@ export async function startSync(options: StartSyncOptions): Promise<SyncService>
         url: address,
         compress,
         ...(headers === undefined ? {} : { headers }),
+        // A dialled peer shows no token here: it gets the policy for peers without an entry.
+        ...(outboundPolicy === undefined ? {} : { policy: outboundPolicy }),
       }),
   });
   logger.info({ path: SYNC_PATH, seeds: config.peers, saved, feedId }, 'sync endpoint ready');
@@ -286,7 +304,11 @@ export async function startSync(options: StartSyncOptions): Promise<SyncService>
         );
         return;
       }
-      sockets.handleUpgrade(request, socket, head);
+      const policies = config.peerPolicies ?? {};
+      const policy = Object.hasOwn(policies, auth.principal.creator)
+        ? policies[auth.principal.creator]
+        : policies['*'];
+      sockets.handleUpgrade(request, socket, head, policy === undefined ? undefined : { policy });
     },
     async close() {
       if (closed) return;

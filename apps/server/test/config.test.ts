@@ -97,6 +97,8 @@ describe('loadConfig', () => {
       compress: false,
       maxPendingHandshakes: 64,
       maxPendingHandshakesPerAddress: 8,
+      maxBufferedBytes: 1_048_576,
+      stallTimeoutMs: 30_000,
     });
     expect(loadConfig({}, { cwd: '/srv' }).sync).toEqual({
       peers: [],
@@ -106,6 +108,8 @@ describe('loadConfig', () => {
       compress: true,
       maxPendingHandshakes: 64,
       maxPendingHandshakesPerAddress: 8,
+      maxBufferedBytes: 1_048_576,
+      stallTimeoutMs: 30_000,
     });
     expect(problemsOf({ RHIZOME_SYNC_COMPRESSION: 'yes' }).RHIZOME_SYNC_COMPRESSION).toMatch(
       /on or off/,

@@ -31,6 +31,17 @@ export const SyncErrorCode = {
   SelfConnection: 'SYNC_SELF_CONNECTION',
   /** Another node uses this node's own node id (a different feed): they cannot link. Fatal. */
   NodeIdConflict: 'SYNC_NODE_ID_CONFLICT',
+  /**
+   * The peer did not take what this node sent: the link's transport buffer stayed over the
+   * node's byte cap (`maxBufferedBytes`) for `stallTimeoutMs`, or passed its hard limit. Fatal.
+   */
+  PeerTooSlow: 'SYNC_PEER_TOO_SLOW',
+  /**
+   * Deltas of a batch fell outside what this node takes from the peer (its policy for the link:
+   * creators, entities, schemas, negations). They were not stored; the rest of the batch was.
+   * Not fatal, not a strike: the peer relays a feed it does not control.
+   */
+  DeltaRefused: 'SYNC_DELTA_REFUSED',
   /** The local store failed while serving the peer. Fatal for the session, not for the peer. */
   StoreFailed: 'SYNC_STORE_FAILED',
   /** The session was closed locally. */

@@ -20,3 +20,4 @@ export * from './peer-manager.ts';
 export * from './delta-store-adapter.ts';
 export * from './auth.ts';
 export * from './filter.ts';
+export * from './peer-policy.ts';

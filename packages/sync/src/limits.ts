@@ -10,12 +10,24 @@ export interface SyncLimits {
   readonly maxFrameBytes: number;
   /** Batches the peer may have in flight towards this node (the credit window). */
   readonly window: number;
+  /**
+   * Bytes one link's transport may hold unsent (WebSocket `bufferedAmount`) before this node stops
+   * sending batches to it, whatever credit the peer granted. A stalled puller costs about this much.
+   */
+  readonly maxBufferedBytes: number;
+  /** How long a link may stay over `maxBufferedBytes` before it is dropped (`SYNC_PEER_TOO_SLOW`). */
+  readonly stallTimeoutMs: number;
   /** Invalid frames or batches tolerated before the peer is disconnected. */
   readonly maxStrikes: number;
   /** Inbound messages waiting to be processed before the peer counts as flooding. */
   readonly maxInboundQueue: number;
   /** Ids the peer may have asked for (want) and not yet received. */
   readonly maxPendingIds: number;
+  /**
+   * Id-prefix look-ups (`want` with prefixes) read the store in ranges covering nearby prefixes at
+   * once; this many ids, by estimate, per read at most. Between reads the session yields.
+   */
+  readonly prefixIdsPerRead: number;
   /** Out-of-order frames held while waiting for a missing one. */
   readonly reorderWindow: number;
   /** How long a gap in frame numbers may stay open before the link counts as lossy. */
@@ -47,9 +59,12 @@ export const defaultSyncLimits: SyncLimits = {
   maxBatchDeltas: 512,
   maxFrameBytes: 4 * 1024 * 1024,
   window: 4,
+  maxBufferedBytes: 1024 * 1024,
+  stallTimeoutMs: 30_000,
   maxStrikes: 3,
   maxInboundQueue: 1024,
   maxPendingIds: 262_144,
+  prefixIdsPerRead: 4_096,
   reorderWindow: 256,
   gapTimeoutMs: 2_000,
   pingIntervalMs: 15_000,

@@ -8,6 +8,10 @@ import { createIdSnapshot } from './fingerprint.ts';
 import { arrayIdIndex, openStoreIdIndex, type IdIndex } from './id-index.ts';
 import { computeFilterKey, isOwnDelta, listNegatedIds, matchesFilter, type DeltaFilter } from './filter.ts';
 import { createFrameOrder } from './frame-order.ts';
+import { createSendBuffer } from './send-buffer.ts';
+import { listIdsWithPrefixes } from './prefix-lookup.ts';
+import { admitDeltas, type RefusedDelta } from './admit-deltas.ts';
+import type { PeerPolicy } from './peer-policy.ts';
 import type { SyncLimits } from './limits.ts';
 import {
   decodeFrame,
@@ -53,6 +57,8 @@ export interface SessionOptions {
   readonly address?: string;
   /** Pull only deltas matching this from the peer (plus their negations, transitively). */
   readonly filter?: DeltaFilter;
+  /** What this node takes from the peer; deltas outside are refused and reported on the link. */
+  readonly policy?: PeerPolicy;
 }
 
 export type SessionState = 'handshaking' | 'open' | 'closed';
@@ -78,6 +84,8 @@ export interface SessionStats {
   deltasReceived: number;
   /** Received deltas that were new to the store. */
   deltasStored: number;
+  /** Received deltas refused by the link's policy (not stored). */
+  deltasRefused: number;
   rejectedBatches: number;
   strikes: number;
   reconciliations: number;
@@ -131,6 +139,14 @@ const LAZY_EAGER_SPAN = 16_384;
 const MAX_CREDIT = 65_536;
 
 /**
+ * Lets I/O and other links run. An embedded store may answer from memory or WebAssembly without
+ * ever leaving the microtask queue, so a chain of reads for one peer would otherwise starve the
+ * node's sockets (its /healthz, its other links) until the chain ends.
+ */
+const yieldToEventLoop = (): Promise<void> =>
+  new Promise((resolve) => (typeof setImmediate === 'function' ? setImmediate(resolve) : setTimeout(resolve, 0)));
+
+/**
  * One link's state machine. Both ends run the same code:
  *
  *   handshaking ──hello ok (and auth, with secrets)──▶ open ──error/close/timeout──▶ closed
@@ -153,6 +169,7 @@ export function createSession(context: SessionContext, channel: Channel, options
     batchesReceived: 0,
     deltasReceived: 0,
     deltasStored: 0,
+    deltasRefused: 0,
     rejectedBatches: 0,
     strikes: 0,
     reconciliations: 0,
@@ -179,6 +196,8 @@ export function createSession(context: SessionContext, channel: Channel, options
   let position: number | undefined;
   let extras: string[] = [];
   let pumping = false;
+  // Feed entries read per batch (see sendNext).
+  let readAhead = limits.maxBatchDeltas;
   let pumpAgain = false;
   // Ids taken off `extras` whose batch is not sent yet.
   let takingExtras = false;
@@ -243,12 +262,26 @@ export function createSession(context: SessionContext, channel: Channel, options
     };
   };
 
+  const sendBuffer = createSendBuffer({
+    channel,
+    scheduler,
+    maxBufferedBytes: limits.maxBufferedBytes,
+    stallTimeoutMs: limits.stallTimeoutMs,
+    hardLimitBytes: 2 * limits.maxBufferedBytes + limits.maxFrameBytes,
+    timer,
+    onDrained: () => {
+      if (state === 'open') void pump();
+    },
+    onStalled: (message) => fail(createSyncError(SyncErrorCode.PeerTooSlow, message)),
+  });
+
   const send = (message: OutboundMessage): void => {
     if (state === 'closed') return;
     transmit(encodeFrame({ ...message, n: ++sentFrames } as Message));
   };
 
   const transmit = (frame: string): void => {
+    if (!sendBuffer.admit()) return;
     stats.framesSent++;
     stats.bytesSent += countUtf8Bytes(frame);
     try {
@@ -420,13 +453,21 @@ export function createSession(context: SessionContext, channel: Channel, options
     if (extras.length + requested.length > limits.maxPendingIds) {
       throw createSyncError(SyncErrorCode.FlowControlViolation, `more than ${limits.maxPendingIds} ids requested`);
     }
+    const prefixes: string[] = [];
     for (const id of requested) {
       if (id.length === DELTA_ID_LENGTH) {
         extras.push(id);
         if (probe.announced.delete(id)) probe.wanted++;
-      }
-      // '~' sorts after every base64url character, so this bounds exactly the ids with the prefix.
-      else extras.push(...(await store.listIds(id, `${id}~`)));
+      } else prefixes.push(id);
+    }
+    if (prefixes.length > 0) {
+      extras.push(
+        ...(await listIdsWithPrefixes(store, prefixes, {
+          estimatedIds: context.localHead(),
+          idsPerRead: limits.prefixIdsPerRead,
+          yieldTurn: yieldToEventLoop,
+        })),
+      );
     }
     void pump();
   };
@@ -692,7 +733,9 @@ export function createSession(context: SessionContext, channel: Channel, options
         }
       }
     }
-    const stored = deltas.length === 0 ? [] : await store.appendBatch(deltas, { origin: peer!.nodeId });
+    const { admitted, refused } = options.policy === undefined ? { admitted: deltas, refused: [] } : await admitDeltas(options.policy, deltas, store);
+    if (refused.length > 0) reportRefused(refused);
+    const stored = admitted.length === 0 ? [] : await store.appendBatch(admitted, { origin: peer!.nodeId });
     stats.deltasReceived += deltas.length;
     stats.deltasStored += stored.length;
     for (const delta of deltas) {
@@ -708,6 +751,15 @@ export function createSession(context: SessionContext, channel: Channel, options
     await persistCursor();
     checkCaughtUp();
     grant();
+  };
+
+  /** Refused deltas are not an error of the peer's (it relays a feed): reported, not a strike. */
+  const reportRefused = (refused: readonly RefusedDelta[]): void => {
+    stats.deltasRefused += refused.length;
+    const reasons = refused.slice(0, 16).map(({ delta, reason }) => ({ id: delta.id, reason }));
+    const message = `${refused.length} delta(s) refused by this node's policy for the link; first: ${reasons[0]!.reason}`;
+    lastError = { code: SyncErrorCode.DeltaRefused, message };
+    send({ t: 'error', code: SyncErrorCode.DeltaRefused, message, fatal: false, details: { refused: reasons, count: refused.length } });
   };
 
   /** Asks for the announced deltas this node lacks (the answer comes as an ordinary batch). */
@@ -746,6 +798,8 @@ export function createSession(context: SessionContext, channel: Channel, options
       do {
         pumpAgain = false;
         while (state === 'open' && credit > 0) {
+          // Credit is the peer's promise; the buffered bytes are what it has really not taken.
+          if (sendBuffer.isFull()) break;
           if (!(await sendNext())) break;
         }
       } while (pumpAgain && state === 'open' && credit > 0);
@@ -806,7 +860,9 @@ export function createSession(context: SessionContext, channel: Channel, options
     }
     if (position === undefined) return false;
     const from = position;
-    const entries = await store.changesSince(from, limits.maxBatchDeltas);
+    // Large deltas fill a batch's bytes long before its delta count: read about what fitted last
+    // time (doubling while pages fit whole), not a full page of which most would be thrown away.
+    const entries = await store.changesSince(from, readAhead);
     // A resubscribe while reading moves the position; start over from the new one.
     if (position !== from || state !== 'open') return state === 'open';
     if (entries.length === 0) return false;
@@ -851,6 +907,8 @@ export function createSession(context: SessionContext, channel: Channel, options
       last = entry.seq;
     }
     if (position !== from || state !== 'open') return state === 'open';
+    const read = entries.findIndex((entry) => entry.seq === last) + 1;
+    readAhead = read >= entries.length ? Math.min(limits.maxBatchDeltas, readAhead * 2) : Math.max(1, read + 1);
     position = last;
     // A page made only of the peer's own deltas is worth a cursor update while catching up; at
     // the live edge the next real batch, or the idle update (scheduleAdvance), carries it along.

@@ -1,6 +1,7 @@
 import { WebSocket } from 'ws';
 import type { BackoffOptions } from '../backoff.ts';
 import type { DeltaFilter } from '../filter.ts';
+import type { PeerPolicy } from '../peer-policy.ts';
 import { defaultSyncLimits } from '../limits.ts';
 import type { SyncNode } from '../node.ts';
 import { createRandom, type Random } from '../random.ts';
@@ -14,6 +15,8 @@ export interface DialOptions {
   readonly url: string;
   /** Pull only deltas matching this from the peer (see `DeltaFilter`). */
   readonly filter?: DeltaFilter;
+  /** What this node takes from the peer (see `PeerPolicy`). */
+  readonly policy?: PeerPolicy;
   readonly maxPayload?: number;
   /** Ask for permessage-deflate (used only if the server offers it too). */
   readonly compress?: boolean;
@@ -34,7 +37,13 @@ export function dialSyncSocket(options: DialOptions): Promise<Session> {
     socket.once('open', () => {
       socket.off('error', onError);
       const channel = createWebSocketChannel(socket);
-      resolve(options.node.attach(channel, { address: options.url, ...(options.filter === undefined ? {} : { filter: options.filter }) }));
+      resolve(
+        options.node.attach(channel, {
+          address: options.url,
+          ...(options.filter === undefined ? {} : { filter: options.filter }),
+          ...(options.policy === undefined ? {} : { policy: options.policy }),
+        }),
+      );
     });
   });
 }

@@ -2,12 +2,16 @@ import { createServer, type IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';
 import { WebSocketServer } from 'ws';
 import type { SyncNode } from '../node.ts';
+import type { SessionOptions } from '../session.ts';
 import { defaultSyncLimits } from '../limits.ts';
 import { createWebSocketChannel } from './channel.ts';
 
 export interface SyncSocketServer {
-  /** Hand an HTTP upgrade to sync; the app's server owns the `upgrade` event and routes here. */
-  handleUpgrade(request: IncomingMessage, socket: Duplex, head: Buffer): void;
+  /**
+   * Hand an HTTP upgrade to sync; the app's server owns the `upgrade` event and routes here.
+   * `session` applies to the link's session (say, a policy chosen by the caller's credentials).
+   */
+  handleUpgrade(request: IncomingMessage, socket: Duplex, head: Buffer, session?: Pick<SessionOptions, 'policy'>): void;
   close(): Promise<void>;
 }
 
@@ -56,9 +60,10 @@ export function createSyncSocketServer(options: SyncSocketServerOptions): SyncSo
     };
   };
   const release = new WeakMap<IncomingMessage, () => void>();
+  const sessionOptions = new WeakMap<IncomingMessage, Pick<SessionOptions, 'policy'>>();
   server.on('connection', (socket, request) => {
     const address = `${request.socket.remoteAddress ?? 'unknown'}:${request.socket.remotePort ?? 0}`;
-    const session = options.node.attach(createWebSocketChannel(socket), { address });
+    const session = options.node.attach(createWebSocketChannel(socket), { ...sessionOptions.get(request), address });
     const done = release.get(request);
     if (done !== undefined) {
       session.onOpened(done);
@@ -66,7 +71,8 @@ export function createSyncSocketServer(options: SyncSocketServerOptions): SyncSo
     }
   });
   return {
-    handleUpgrade(request, socket, head) {
+    handleUpgrade(request, socket, head, session) {
+      if (session !== undefined) sessionOptions.set(request, session);
       const remote = request.socket.remoteAddress ?? 'unknown';
       if (pending >= maxPending || (pendingByAddress.get(remote) ?? 0) >= maxPendingPerAddress) {
         const body = JSON.stringify({

@@ -1,6 +1,7 @@
 import { connect, type Socket } from 'node:net';
 import { finished } from 'node:stream/promises';
 import { drizzle } from 'drizzle-orm/postgres-js';
+import { readMigrationFiles } from 'drizzle-orm/migrator';
 import { migrate } from 'drizzle-orm/postgres-js/migrator';
 import postgres from 'postgres';
 import { MIGRATIONS_FOLDER, MIGRATIONS_TABLE } from './migrations.ts';
@@ -14,6 +15,8 @@ export interface PostgresJsClientOptions {
    * or tests, can share one database.
    */
   readonly schema?: string;
+  /** Called with the text of every statement sent (diagnostics and tests). */
+  readonly onQuery?: (text: string) => void;
   /** Connections in the pool (default 10). */
   readonly max?: number;
   /**
@@ -125,6 +128,9 @@ export function createPostgresJsClient(options: PostgresJsClientOptions): SqlCli
     onnotice: () => {},
     socket: connectNoDelay,
     ...connection,
+    ...(options.onQuery === undefined
+      ? {}
+      : { debug: (_connection: number, text: string) => options.onQuery!(text) }),
   };
   const sql = postgres(options.url, settings);
   const prepare = options.prepare ?? true;
@@ -142,6 +148,18 @@ export function createPostgresJsClient(options: PostgresJsClientOptions): SqlCli
       return (await sql.begin((tx) => work(wrap(tx, prepare)))) as Awaited<ReturnType<typeof work>>;
     },
     async migrate() {
+      // Already up to date: one query on the pool, no lock, no extra connection. drizzle applies
+      // a migration when the newest one recorded is older than it, so this is the same test.
+      const local = readMigrationFiles({ migrationsFolder: MIGRATIONS_FOLDER });
+      const newest = local.at(-1)?.folderMillis ?? 0;
+      try {
+        const [row] = await sql.unsafe<{ latest: string | null }[]>(
+          `SELECT max(created_at)::text AS latest FROM ${quoteIdentifier(schema ?? 'public')}.${quoteIdentifier(MIGRATIONS_TABLE)}`,
+        );
+        if (row?.latest != null && Number(row.latest) >= newest) return;
+      } catch {
+        // No migrations table yet: a new database.
+      }
       // Nodes starting together would race to create the same tables: one connection of its own
       // holds a session lock for the whole migration, and closing it releases the lock.
       const migrator = postgres(options.url, { max: 1, onnotice: () => {}, ...connection });

@@ -24,6 +24,31 @@ describeWithPostgres('openDeltaStore picks the backend from DATABASE_URL', () =>
     await dropSchemas(schemas);
   });
 
+  it('checks that migrations are applied with one query when they are', async () => {
+    const schema = createTestSchemaName();
+    schemas.push(schema);
+    const first = await openPostgresStore({ url: TEST_DATABASE_URL, schema, follow: false });
+    await first.append(createSmallDeltas(2));
+    await first.close();
+    const sent: string[] = [];
+    const again = await openPostgresStore({
+      url: TEST_DATABASE_URL,
+      schema,
+      follow: false,
+      onQuery: (text) => sent.push(text),
+    });
+    try {
+      // The whole open: the migration check and nothing else (no lock, no DDL).
+      // postgres-js reads the server's array types once per pool: that one is the driver's own.
+      const own = sent.filter((text) => !text.includes('pg_catalog.pg_type'));
+      expect(own).toHaveLength(1);
+      expect(own[0]).toContain('__rhizome_migrations');
+      expect((await again.counts()).deltas).toBe(2);
+    } finally {
+      await again.close();
+    }
+  });
+
   it('uses PostgreSQL when DATABASE_URL is set', async () => {
     const schema = createTestSchemaName();
     schemas.push(schema);

@@ -31,6 +31,7 @@ const HTTP_STATUS_BY_CODE: Readonly<Record<string, number>> = {
   STORAGE_CONFLICT: 409,
   STORAGE_UNAVAILABLE: 503,
   STORAGE_CLOSED: 503,
+  STORAGE_READ_ONLY: 503,
   STORAGE_FAILED: 500,
   // api
   [ApiErrorCode.Unauthenticated]: 401,

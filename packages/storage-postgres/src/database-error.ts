@@ -39,6 +39,8 @@ function classify(code: string): StorageErrorCode {
     return StorageErrorCode.Conflict;
   // 22 data exception: a value the database refused.
   if (code.startsWith('22')) return StorageErrorCode.InvalidInput;
+  // 25006 read_only_sql_transaction: a hot standby, or a read-only role or session.
+  if (code === '25006') return StorageErrorCode.ReadOnly;
   return StorageErrorCode.Failed;
 }
 

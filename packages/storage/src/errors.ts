@@ -11,6 +11,11 @@ export const StorageErrorCode = {
   Conflict: 'STORAGE_CONFLICT',
   /** The input was rejected before anything was written. */
   InvalidInput: 'STORAGE_INVALID_INPUT',
+  /**
+   * The database refuses writes (a read-only replica, or a role or session that is read-only);
+   * reads keep working.
+   */
+  ReadOnly: 'STORAGE_READ_ONLY',
   /** The store was used after `close()`. */
   Closed: 'STORAGE_CLOSED',
   /** Any other database failure (including a stored row that no longer parses). */

@@ -28,6 +28,8 @@ export interface ServerConfig {
   readonly cacheBytes: number;
   /** RHIZOME_MAX_WATCHED_ENTITIES: entities live entity subscriptions may hold resident. */
   readonly maxWatchedEntities: number;
+  /** RHIZOME_QUERY_MAX_SORTED: candidates a sorted query may scan (past it: QUERY_TOO_BROAD). */
+  readonly maxSortedCandidates: number;
   /** Timeouts and the per-address cap of client connections (RHIZOME_*_TIMEOUT_MS, …). */
   readonly connections: ConnectionLimits;
   /** RHIZOME_CORS_ORIGINS: web origins that may call the node from a browser, CORS included. */
@@ -239,6 +241,7 @@ const envSchema = z.object({
   RHIZOME_STREAM_BUFFER: integer(1, 1_000_000).default(1_000),
   RHIZOME_CACHE_MB: integer(1, 1_048_576).default(256),
   RHIZOME_MAX_WATCHED_ENTITIES: integer(1, 10_000_000).default(100_000),
+  RHIZOME_QUERY_MAX_SORTED: integer(1, 10_000_000).default(10_000),
   RHIZOME_HEADERS_TIMEOUT_MS: integer(100, 600_000).default(10_000),
   RHIZOME_REQUEST_TIMEOUT_MS: integer(100, 3_600_000).default(60_000),
   RHIZOME_KEEP_ALIVE_TIMEOUT_MS: integer(100, 600_000).default(5_000),
@@ -318,6 +321,7 @@ export function loadConfig(
     streamBufferSize: values.RHIZOME_STREAM_BUFFER,
     cacheBytes: values.RHIZOME_CACHE_MB * 1024 * 1024,
     maxWatchedEntities: values.RHIZOME_MAX_WATCHED_ENTITIES,
+    maxSortedCandidates: values.RHIZOME_QUERY_MAX_SORTED,
     connections: {
       headersTimeoutMs: values.RHIZOME_HEADERS_TIMEOUT_MS,
       requestTimeoutMs: values.RHIZOME_REQUEST_TIMEOUT_MS,
@@ -462,6 +466,12 @@ export const CONFIG_FLAGS: readonly ConfigFlag[] = [
     variable: 'RHIZOME_MAX_WATCHED_ENTITIES',
     value: '<n>',
     help: 'entities live entity subscriptions may keep resident (default 100000)',
+  },
+  {
+    flag: 'query-max-sorted',
+    variable: 'RHIZOME_QUERY_MAX_SORTED',
+    value: '<n>',
+    help: 'candidate entities a sorted query may scan before QUERY_TOO_BROAD (default 10000)',
   },
   {
     flag: 'headers-timeout-ms',

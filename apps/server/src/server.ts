@@ -71,6 +71,7 @@ export async function startServer(
       streamBufferSize: config.streamBufferSize,
       cacheBytes: config.cacheBytes,
       maxWatchedEntities: config.maxWatchedEntities,
+      maxSortedCandidates: config.maxSortedCandidates,
       requireSignatures: config.requireSignatures,
       adminKeys: config.adminKeys,
       onError: (error) => logger.error({ err: error }, 'entity cache: a load failed'),

@@ -112,8 +112,7 @@ export function createEntityCache(options: EntityCacheOptions): EntityCache {
 
   const load = async (ids: readonly string[]): Promise<void> => {
     const closure = await store.closure(ids);
-    const current = views;
-    current.ingestMany(closure);
+    views.ingestMany(closure);
     // Charged to every entity the delta sits at among those loaded: an over-estimate when
     // several share it, never an under-estimate.
     const wanted = new Set(ids);
@@ -159,19 +158,29 @@ export function createEntityCache(options: EntityCacheOptions): EntityCache {
     await Promise.all(waits);
   };
 
+  // One reference hop of a nested view: the entities the frontier's deltas name that are not in
+  // `seen` and that `admit` takes; they join `seen`.
+  const nextLevel = (
+    frontier: readonly string[],
+    seen: Set<string>,
+    admit: (entityId: string) => boolean = () => true,
+  ): string[] => {
+    const next: string[] = [];
+    for (const id of referencedEntities(views.index, frontier))
+      if (!seen.has(id) && admit(id)) {
+        seen.add(id);
+        next.push(id);
+      }
+    return next;
+  };
+
   const ensureNested = async (entityId: string, depth: number): Promise<Set<string>> => {
     const reached = new Set<string>([entityId]);
     let frontier = [entityId];
     for (let level = 0; frontier.length > 0; level++) {
       await ensure(frontier);
       if (level >= depth) break;
-      const next: string[] = [];
-      for (const id of referencedEntities(views.index, frontier))
-        if (!reached.has(id)) {
-          reached.add(id);
-          next.push(id);
-        }
-      frontier = next;
+      frontier = nextLevel(frontier, reached);
     }
     return reached;
   };
@@ -181,18 +190,12 @@ export function createEntityCache(options: EntityCacheOptions): EntityCache {
   const requiredNow = (): Set<string> => {
     const keep = new Set<string>();
     for (const [id, entry] of resident) if (entry.pins > 0 || alwaysResident(id)) keep.add(id);
+    const isResident = (id: string) => resident.has(id);
     for (const watcher of watchers) {
       let frontier = [watcher.entityId];
       keep.add(watcher.entityId);
-      for (let level = 0; level < watcher.depth && frontier.length > 0; level++) {
-        const next: string[] = [];
-        for (const id of referencedEntities(views.index, frontier))
-          if (resident.has(id) && !keep.has(id)) {
-            keep.add(id);
-            next.push(id);
-          }
-        frontier = next;
-      }
+      for (let level = 0; level < watcher.depth && frontier.length > 0; level++)
+        frontier = nextLevel(frontier, keep, isResident);
     }
     return keep;
   };
@@ -300,12 +303,8 @@ export function createEntityCache(options: EntityCacheOptions): EntityCache {
     } catch (error) {
       options.onError?.(error);
     }
-    let added = 0;
     const all = extra.length === 0 ? take : [...take, ...extra];
-    for (let i = 0; i < all.length; i += StorageLimits.maxBatchSize) {
-      const slice = all.slice(i, i + StorageLimits.maxBatchSize);
-      added += views.ingestMany(slice);
-    }
+    const added = views.ingestMany(all);
     for (const delta of all) {
       const size = approximateDeltaBytes(delta);
       let placed = false;

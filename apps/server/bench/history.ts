@@ -17,6 +17,7 @@ import { dirname, join } from 'node:path';
 import { spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import postgres from 'postgres';
+import { progress, quantile } from './measure.ts';
 import { freePort } from './processes.ts';
 
 const DATABASE_URL =
@@ -31,13 +32,7 @@ const KEEP = process.env.RHIZOME_BENCH_HISTORY_KEEP === '1';
 const READS = 3_000;
 const STARTS = 3;
 const serverDir = join(dirname(fileURLToPath(import.meta.url)), '..');
-const progress = (line: string) =>
-  console.error(`[bench ${new Date().toISOString().slice(11, 19)}] ${line}`);
 
-const quantile = (values: readonly number[], q: number) => {
-  const sorted = [...values].sort((a, b) => a - b);
-  return sorted[Math.min(sorted.length - 1, Math.ceil(q * sorted.length) - 1)]!;
-};
 const mmm = (values: readonly number[], digits = 0) =>
   `${Math.min(...values).toFixed(digits)} / ${quantile(values, 0.5).toFixed(digits)} / ${Math.max(...values).toFixed(digits)}`;
 

@@ -7,29 +7,11 @@ import { connect, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { formatLatency as fmt, healthMs, residentMiB } from './measure.ts';
 import { startChild } from './processes.ts';
 
 const CONNECTIONS = Number(process.env.RHIZOME_BENCH_IDLE_CONNECTIONS ?? 1_500);
 const serverDir = join(dirname(fileURLToPath(import.meta.url)), '..');
-
-async function healthMs(url: string, samples = 20): Promise<number[]> {
-  const times: number[] = [];
-  for (let i = 0; i < samples; i++) {
-    const started = performance.now();
-    await (await fetch(`${url}/healthz`)).arrayBuffer();
-    times.push(performance.now() - started);
-  }
-  return times.sort((a, b) => a - b);
-}
-
-async function residentMiB(url: string): Promise<number> {
-  const text = await (await fetch(`${url}/metrics`)).text();
-  const line = text.split('\n').find((l) => l.startsWith('process_resident_memory_bytes '));
-  return Number(line?.split(' ')[1] ?? Number.NaN) / 2 ** 20;
-}
-
-const fmt = (times: readonly number[]) =>
-  `p50 ${times[Math.floor(times.length / 2)]!.toFixed(1)} ms, max ${times.at(-1)!.toFixed(1)} ms`;
 
 const dataDir = await mkdtemp(join(tmpdir(), 'rhizome-bench-idle-'));
 const node = await startChild(

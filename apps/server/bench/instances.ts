@@ -5,6 +5,7 @@
 import postgres from 'postgres';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { progress, quantile } from './measure.ts';
 import { startChild, type Child } from './processes.ts';
 
 const WRITES = Number(process.env.RHIZOME_BENCH_INSTANCE_WRITES ?? 500);
@@ -14,8 +15,6 @@ const DATABASE_URL =
 const TOKEN = 'bench-token-0123456789';
 const serverDir = join(dirname(fileURLToPath(import.meta.url)), '..');
 const schema = `rhizome_bench_instances_${process.pid}`;
-const progress = (line: string) =>
-  console.error(`[bench ${new Date().toISOString().slice(11, 19)}] ${line}`);
 
 /** Reads `url`'s SSE stream, calling `onId` with each delta id as it arrives. */
 async function listen(url: string, onId: (id: string) => void, signal: AbortSignal) {
@@ -40,11 +39,6 @@ async function listen(url: string, onId: (id: string) => void, signal: AbortSign
     // aborted at the end
   }
 }
-
-const quantile = (values: readonly number[], q: number) => {
-  const sorted = [...values].sort((a, b) => a - b);
-  return sorted[Math.min(sorted.length - 1, Math.ceil(q * sorted.length) - 1)]!;
-};
 
 async function main(): Promise<void> {
   const sql = postgres(DATABASE_URL, { max: 1, onnotice: () => {} });

@@ -8,6 +8,7 @@ import postgres from 'postgres';
 import { fanout, type FanoutResult, type SubscriberKind } from './fanout.ts';
 import { load, type LoadResult } from './load.ts';
 import { startChild, type Child } from './processes.ts';
+import { progress } from './measure.ts';
 
 function envInt(name: string, fallback: number): number {
   const raw = process.env[name];
@@ -50,9 +51,6 @@ const TOKEN = 'bench-token-0123456789';
 const AUTH = { authorization: `Bearer ${TOKEN}` };
 const JSON_HEADERS = { ...AUTH, 'content-type': 'application/json' };
 const serverDir = join(dirname(fileURLToPath(import.meta.url)), '..');
-
-const progress = (line: string) =>
-  console.error(`[bench ${new Date().toISOString().slice(11, 19)}] ${line}`);
 
 // Each delta sets one property to a counter value: no two are alike, so none is a "duplicate".
 let sequence = 0;

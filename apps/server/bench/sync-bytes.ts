@@ -7,6 +7,7 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { startChild, type Child } from './processes.ts';
+import { progress } from './measure.ts';
 
 const DELTAS = Number(process.env.RHIZOME_BENCH_SYNC_DELTAS ?? 20_000);
 const RUNS = Number(process.env.RHIZOME_BENCH_SYNC_RUNS ?? 3);
@@ -14,8 +15,6 @@ const TOKEN = 'bench-token-0123456789';
 const PEER_TOKEN = 'bench-peer-0123456789';
 const TOKENS = `${TOKEN}=bench:read+write,${PEER_TOKEN}=peer:peer`;
 const serverDir = join(dirname(fileURLToPath(import.meta.url)), '..');
-const progress = (line: string) =>
-  console.error(`[bench ${new Date().toISOString().slice(11, 19)}] ${line}`);
 
 /** A TCP relay to `port` that counts the bytes it forwards each way. */
 async function startRelay(port: number) {

@@ -28,16 +28,18 @@ export interface Child {
 
 /**
  * Starts `node --import tsx <script>` on a free port and waits until `readyPath` answers 200.
- * Output is kept (last lines only) so that a failed start can say why.
+ * Output is kept (last lines only) so that a failed start can say why. `nodeArgs` go to node
+ * before the script (e.g. `--cpu-prof`).
  */
 export async function startChild(
   script: string,
   env: Record<string, string>,
   readyPath: string,
   cwd: string,
+  nodeArgs: readonly string[] = [],
 ): Promise<Child> {
   const port = await freePort();
-  const child = spawn(process.execPath, ['--import', 'tsx', script], {
+  const child = spawn(process.execPath, [...nodeArgs, '--import', 'tsx', script], {
     cwd,
     env: { ...process.env, ...env, PORT: String(port) },
     stdio: ['ignore', 'pipe', 'pipe'],

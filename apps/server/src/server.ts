@@ -3,7 +3,7 @@ import type { Server as HttpServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { dirname } from 'node:path';
 import { createOpenPrincipal, createRhizomeNode, type RhizomeNode } from '@rhizome/node';
-import type { DeltaStore } from '@rhizome/storage';
+import type { AppendResult, DeltaStore } from '@rhizome/storage';
 import { openDeltaStore } from '@rhizome/storage-postgres';
 import { serve } from '@hono/node-server';
 import type { Logger } from 'pino';
@@ -194,10 +194,13 @@ export async function startServer(
 function measureAppends(store: DeltaStore, metrics: Metrics): DeltaStore {
   return new Proxy(store, {
     get(target, property) {
-      if (property === 'append') {
+      if (property === 'append' || property === 'appendValidated') {
+        const append = (
+          target[property] as (deltas: readonly unknown[]) => Promise<AppendResult>
+        ).bind(target);
         return async (deltas: readonly unknown[]) => {
           const started = performance.now();
-          const result = await target.append(deltas);
+          const result = await append(deltas);
           metrics.observeAppend((performance.now() - started) / 1000, result.inserted.length);
           return result;
         };

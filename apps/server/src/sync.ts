@@ -87,7 +87,7 @@ export async function startSync(options: StartSyncOptions): Promise<SyncService>
   const { node, store, config, authenticator, logger } = options;
   const feedId = await store.feedId();
   const syncStore = createSyncStoreFromDeltaStore(store, {
-    append: (deltas) => node.replicate(deltas),
+    append: (deltas, json) => node.replicate(deltas, json),
   });
   const secret = config.secret;
   const syncNode = createSyncNode({

@@ -7,11 +7,13 @@ export * from './id.ts';
 export * from './schema.ts';
 // Not `export *`: freezeVerifiedDelta stays inside the package (see verified.ts).
 export {
+  createDeltaWithJson,
   freezeDelta,
   parseDelta,
   parseDeltaContent,
   parseDeltaJson,
   parseDeltaWithJson,
+  parseDeltaWithKnownJson,
   type ParseOptions,
   type ParsedDelta,
 } from './parse.ts';

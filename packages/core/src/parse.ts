@@ -49,6 +49,40 @@ export function parseDeltaWithJson(input: unknown, options: ParseOptions = {}): 
   return { delta, json: deltaJson(delta, canonical) };
 }
 
+/**
+ * `parseDeltaWithJson`, given the JSON text the caller already holds. A delta this package
+ * validated and froze comes back with `json` as it is, without encoding it again: the caller
+ * vouches that `json` is what parseDeltaWithJson or createDeltaWithJson gave for it (a shortcut
+ * within one process, like the verified mark itself). Anything else is validated in full.
+ */
+export function parseDeltaWithKnownJson(input: unknown, json: string | undefined, options: ParseOptions = {}): ParsedDelta {
+  if (json !== undefined && isVerifiedDelta(input)) return { delta: input, json };
+  return parseDeltaWithJson(input, options);
+}
+
+/**
+ * Validates content, computes its id and returns the frozen delta with its JSON text, encoding
+ * the content once (createDelta's work, plus what a store writes). A `signature`, which the id
+ * does not cover, is checked for shape and attached. What sync does with every received delta.
+ */
+export function createDeltaWithJson(content: DeltaContent, signature?: unknown): ParsedDelta {
+  let valid: DeltaContent;
+  if (isValidDeltaContentShape(content)) {
+    valid = content;
+  } else {
+    const result = deltaContentSchema.safeParse(content);
+    if (!result.success) throw toValidationError(result.error);
+    valid = result.data;
+  }
+  const canonical = checkSize(valid);
+  const id = sha256Base64Url(canonical);
+  let withId = (signature === undefined ? { id, ...valid } : { id, ...valid, signature }) as Delta;
+  // Only the signature can be wrong here (the id was just made): zod words the error.
+  if (signature !== undefined && !isValidDeltaShape(withId)) withId = validateDelta(withId);
+  const delta = freezeVerifiedDelta(withId);
+  return { delta, json: deltaJson(delta, canonical) };
+}
+
 /** Validates, checks the id (unless told not to) and freezes; also gives the canonical encoding. */
 function checkDelta(input: unknown, options: ParseOptions): { delta: Delta; canonical: string } {
   const valid = validateDelta(input);

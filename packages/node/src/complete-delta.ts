@@ -1,13 +1,12 @@
 import {
-  computeDeltaId,
   CoreErrorCode,
-  freezeDelta,
+  createDeltaWithJson,
   isRhizomeError,
-  parseDelta,
-  parseDeltaContent,
+  parseDeltaWithJson,
   RhizomeError,
   type Clock,
-  type Delta,
+  type DeltaContent,
+  type ParsedDelta,
 } from '@rhizome/core';
 import { ApiErrorCode, createApiError } from './errors.ts';
 import { hasScope, type Principal } from './principal.ts';
@@ -22,12 +21,14 @@ export interface CompleteDeltaOptions {
  * Turns what a client sent into a valid delta. `timeCreated` and `host` are filled in when left
  * out and `id` is computed when left out; `creator` defaults to the caller's and, unless the node
  * runs open or the caller is an admin, must be the caller's. Errors carry the batch index in `path` when `index` is given.
+ * Returns the delta with its JSON text, which the store writes as it is (the content is encoded
+ * once, for the id).
  */
 export function completeDelta(
   input: unknown,
   index: number | undefined,
   options: CompleteDeltaOptions,
-): Delta {
+): ParsedDelta {
   const at = (path: readonly (string | number)[]) =>
     index === undefined ? [...path] : [index, ...path];
   if (typeof input !== 'object' || input === null || Array.isArray(input)) {
@@ -57,22 +58,17 @@ export function completeDelta(
     timeCreated: given.timeCreated ?? options.clock.now(),
   };
   try {
-    let delta: Delta;
+    let parsed: ParsedDelta;
     if (filled.id === undefined) {
-      // `signature` is not content (the id does not cover it): kept as sent, checked by parseDelta.
+      // `signature` is not content (the id does not cover it): kept as sent, its shape checked.
       const { id: _id, signature, ...content } = filled;
-      const valid = parseDeltaContent(content);
-      const id = computeDeltaId(valid);
-      delta =
-        signature === undefined
-          ? freezeDelta({ id, ...valid })
-          : parseDelta({ id, ...valid, signature });
+      parsed = createDeltaWithJson(content as unknown as DeltaContent, signature);
     } else {
-      delta = parseDelta(filled);
+      parsed = parseDeltaWithJson(filled);
     }
     // A timestamp from the client moves the node's clock, so later server-stamped deltas sort after it.
-    if (given.timeCreated !== undefined) options.clock.observe(delta.timeCreated);
-    return delta;
+    if (given.timeCreated !== undefined) options.clock.observe(parsed.delta.timeCreated);
+    return parsed;
   } catch (error) {
     if (!isRhizomeError(error)) throw error;
     throw new RhizomeError(error.code, `${label(index)}: ${error.message}`, {

@@ -4,6 +4,8 @@ import type { WriteResult } from './node-types.ts';
 
 interface PendingWrite {
   readonly deltas: readonly Delta[];
+  /** The JSON text of each delta, when the writer has it (see DeltaStore.appendValidated). */
+  readonly json: readonly string[] | undefined;
   readonly resolve: (results: WriteResult[]) => void;
   readonly reject: (error: unknown) => void;
 }
@@ -23,7 +25,8 @@ export interface WriteCounters {
  * a write sees it.
  */
 export interface GroupCommit {
-  commit(deltas: readonly Delta[]): Promise<WriteResult[]>;
+  /** `json`: each delta's JSON text, for deltas core validated (the store then takes them as they are). */
+  commit(deltas: readonly Delta[], json?: readonly string[]): Promise<WriteResult[]>;
   /** Resolves when no group is waiting or being stored. */
   idle(): Promise<void>;
 }
@@ -51,7 +54,13 @@ export function createGroupCommit(
   const storeGroup = async (group: readonly PendingWrite[]): Promise<void> => {
     let results: WriteResult[][];
     try {
-      const result = await store.append(group.flatMap((write) => write.deltas));
+      const result = group.every((write) => write.json !== undefined)
+        ? await store.appendValidated(
+            group.flatMap((write) =>
+              write.deltas.map((delta, i) => ({ delta, json: write.json![i]! })),
+            ),
+          )
+        : await store.append(group.flatMap((write) => write.deltas));
       const inserted = new Set(result.inserted);
       const claimed = new Set<string>();
       results = group.map((write) =>
@@ -82,9 +91,9 @@ export function createGroupCommit(
   };
 
   return {
-    commit: (deltas) =>
+    commit: (deltas, json) =>
       new Promise<WriteResult[]>((resolve, reject) => {
-        pendingWrites.push({ deltas, resolve, reject });
+        pendingWrites.push({ deltas, json, resolve, reject });
         flushing ??= flushWrites();
       }),
     idle: async () => {

@@ -107,9 +107,13 @@ export interface RhizomeNode {
    * Deltas another node made, as sync hands them over: already validated (content id, limits) and
    * taken as they are, whoever created them. Stored through the same group commit as local writes,
    * so views, subscribers and the store's feed see them in one order. Resolves to the ids that
-   * were new.
+   * were new. `json`, the JSON text of each delta as core's `createDeltaWithJson` gave it, spares
+   * the store encoding them again.
    */
-  replicate(deltas: readonly Delta[]): Promise<{ readonly inserted: readonly string[] }>;
+  replicate(
+    deltas: readonly Delta[],
+    json?: readonly string[],
+  ): Promise<{ readonly inserted: readonly string[] }>;
   /** The node's clock: sync folds peers' timestamps into it so local writes order after them. */
   readonly clock: Clock;
   /** Negates a delta; another creator's delta needs the `admin` scope. */

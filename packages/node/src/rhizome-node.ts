@@ -141,6 +141,7 @@ export async function createRhizomeNode(options: CreateNodeOptions): Promise<Rhi
     deltas: readonly Delta[],
     principal: Principal,
     indexed: boolean,
+    json?: readonly string[],
   ): Promise<WriteResult[]> => {
     checkSignatures(deltas, signatureOptions, indexed);
     const pending = authorizeWrites(deltas, principal, lookupDeltas);
@@ -148,7 +149,7 @@ export async function createRhizomeNode(options: CreateNodeOptions): Promise<Rhi
       await pending;
       assertAccepting();
     }
-    return commits.commit(deltas);
+    return commits.commit(deltas, json);
   };
 
   const builderFor = (principal: Principal) =>
@@ -162,18 +163,23 @@ export async function createRhizomeNode(options: CreateNodeOptions): Promise<Rhi
     async write(inputs, principal, writeOptions = {}) {
       assertAccepting();
       const batch = writeOptions.batch ?? inputs.length !== 1;
-      const deltas = inputs.map((input, i) =>
+      const parsed = inputs.map((input, i) =>
         completeDelta(input, batch ? i : undefined, { principal, host: nodeId, clock }),
       );
-      return authorizedCommit(deltas, principal, batch);
+      return authorizedCommit(
+        parsed.map((entry) => entry.delta),
+        principal,
+        batch,
+        parsed.map((entry) => entry.json),
+      );
     },
     clock,
-    async replicate(deltas) {
+    async replicate(deltas, json) {
       assertAccepting();
       // A peer is held to the same rules as a writer: it cannot store a tampered delta, nor,
       // when signatures are required, one under a creator whose key it does not hold.
       checkSignatures(deltas, signatureOptions, true);
-      const results = await commits.commit(deltas);
+      const results = await commits.commit(deltas, json);
       return {
         inserted: results.filter((result) => result.status === 'stored').map((result) => result.id),
       };

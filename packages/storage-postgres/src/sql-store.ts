@@ -16,8 +16,10 @@ import {
   resolveCursor,
   resolveIdRange,
   resolvePageSize,
+  splitParsed,
   splitResult,
   validateBatch,
+  type AppendResult,
   type DeltaStore,
   type ValidatedBatch,
   type HyperviewRow,
@@ -269,78 +271,90 @@ export function createSqlDeltaStore(client: SqlClient, options: SqlStoreOptions 
     return { first, firstIds: first.map((delta) => delta.id), second };
   };
 
-  const store: DeltaStore = {
-    async append(input) {
-      // Validation runs before the database is touched: a bad batch never costs a round trip.
-      if (closed) throw new StorageError(StorageErrorCode.Closed, 'the store is closed');
-      const batch = await validateInSlices(input);
-      if (batch.unique.length === 0) return { inserted: [], duplicates: [] };
-      // Encoded before waiting for the previous append: this Node work overlaps its write.
-      // COPY on a server, for batches big enough to repay its extra round trips; APPEND_SQL on
-      // PGlite and for small batches (4 round trips instead of 5, no savepoint, no probe).
-      const copy =
-        client.driver !== 'pglite' && batch.unique.length >= COPY_MIN_BATCH
-          ? await encodeCopyBatch(batch.unique, batch.json)
-          : undefined;
-      const params = copy === undefined ? toAppendParams(batch.unique, batch.json) : undefined;
-      // The turn: on a server this append starts once the previous one holds the append lock
-      // (its lock request then queues in PostgreSQL behind that one, so they still commit in
-      // call order, and the server goes from one batch to the next without waiting on Node);
-      // on PGlite, which runs one statement at a time anyway, once the previous one finished.
-      const prior = finished;
-      const priorLocked = locked;
-      let markLocked!: () => void;
-      let markFinished!: () => void;
-      locked = new Promise((resolve) => (markLocked = resolve));
-      finished = new Promise((resolve) => (markFinished = resolve));
-      const write = (): Promise<Written> =>
-        run('append', async () => {
-          if (client.driver === 'pglite')
-            return fromRows(batch.unique, await client.query<InsertedRow>(APPEND_SQL, params));
-          return client.transaction(async (tx: SqlQueryable) => {
-            if (params !== undefined) {
-              await tx.query(LOCK_SQL);
-              markLocked();
-              const rows = await tx.query<InsertedRow>(APPEND_SQL, params);
-              if (follower !== undefined && rows.length > 0) await tx.query(NOTIFY_SQL, [origin]);
-              return fromRows(batch.unique, rows);
-            }
-            if (tx.copyFrom === undefined) throw new Error('the driver cannot COPY');
-            const result = await appendByCopy(
-              { query: tx.query, copyFrom: tx.copyFrom },
-              copy!,
-              metDuplicates,
-              LOCK_SQL,
-              markLocked,
-              knownEntities,
-            );
-            metDuplicates = result.sawDuplicates;
-            if (follower !== undefined && result.fresh.length > 0)
-              await tx.query(NOTIFY_SQL, [origin]);
-            return fromCopy(batch.unique, result);
-          });
+  /** append and appendValidated: `known` is the JSON text the caller holds per input. */
+  const appendInput = async (
+    input: readonly unknown[],
+    known?: readonly (string | undefined)[],
+  ): Promise<AppendResult> => {
+    // Validation runs before the database is touched: a bad batch never costs a round trip.
+    if (closed) throw new StorageError(StorageErrorCode.Closed, 'the store is closed');
+    const batch = await validateInSlices(input, known);
+    if (batch.unique.length === 0) return { inserted: [], duplicates: [] };
+    // Encoded before waiting for the previous append: this Node work overlaps its write.
+    // COPY on a server, for batches big enough to repay its extra round trips; APPEND_SQL on
+    // PGlite and for small batches (4 round trips instead of 5, no savepoint, no probe).
+    const copy =
+      client.driver !== 'pglite' && batch.unique.length >= COPY_MIN_BATCH
+        ? await encodeCopyBatch(batch.unique, batch.json)
+        : undefined;
+    const params = copy === undefined ? toAppendParams(batch.unique, batch.json) : undefined;
+    // The turn: on a server this append starts once the previous one holds the append lock
+    // (its lock request then queues in PostgreSQL behind that one, so they still commit in
+    // call order, and the server goes from one batch to the next without waiting on Node);
+    // on PGlite, which runs one statement at a time anyway, once the previous one finished.
+    const prior = finished;
+    const priorLocked = locked;
+    let markLocked!: () => void;
+    let markFinished!: () => void;
+    locked = new Promise((resolve) => (markLocked = resolve));
+    finished = new Promise((resolve) => (markFinished = resolve));
+    const write = (): Promise<Written> =>
+      run('append', async () => {
+        if (client.driver === 'pglite')
+          return fromRows(batch.unique, await client.query<InsertedRow>(APPEND_SQL, params));
+        return client.transaction(async (tx: SqlQueryable) => {
+          if (params !== undefined) {
+            await tx.query(LOCK_SQL);
+            markLocked();
+            const rows = await tx.query<InsertedRow>(APPEND_SQL, params);
+            if (follower !== undefined && rows.length > 0) await tx.query(NOTIFY_SQL, [origin]);
+            return fromRows(batch.unique, rows);
+          }
+          if (tx.copyFrom === undefined) throw new Error('the driver cannot COPY');
+          const result = await appendByCopy(
+            { query: tx.query, copyFrom: tx.copyFrom },
+            copy!,
+            metDuplicates,
+            LOCK_SQL,
+            markLocked,
+            knownEntities,
+          );
+          metDuplicates = result.sawDuplicates;
+          if (follower !== undefined && result.fresh.length > 0)
+            await tx.query(NOTIFY_SQL, [origin]);
+          return fromCopy(batch.unique, result);
         });
-      let written: Written;
-      try {
-        await (client.driver === 'pglite' ? prior : priorLocked);
-        written = await write();
-        if (copy !== undefined) knownEntities.addBatch(copy);
-        // The previous append committed first: its entries go out first.
-        await prior;
-        if (written.ids.length > 0) {
-          if (follower === undefined) {
-            if (listeners.size > 0) listeners.notify(written.entries());
-          } else if (listeners.size > 0) await follower.reportOwn(written.entries());
-          else follower.advanceTo(written.lastSeq());
-        }
-      } finally {
-        markLocked();
-        markFinished();
+      });
+    let written: Written;
+    try {
+      await (client.driver === 'pglite' ? prior : priorLocked);
+      written = await write();
+      if (copy !== undefined) knownEntities.addBatch(copy);
+      // The previous append committed first: its entries go out first.
+      await prior;
+      if (written.ids.length > 0) {
+        if (follower === undefined) {
+          if (listeners.size > 0) listeners.notify(written.entries());
+        } else if (listeners.size > 0) await follower.reportOwn(written.entries());
+        else follower.advanceTo(written.lastSeq());
       }
-      // Everything new and nothing repeated (plain ingest): the ids are the input's, in order.
-      if (written.inBatchOrder && written.ids.length === input.length)
-        return { inserted: written.ids, duplicates: [] };
-      return splitResult(input, new Set(written.ids));
+    } finally {
+      markLocked();
+      markFinished();
+    }
+    // Everything new and nothing repeated (plain ingest): the ids are the input's, in order.
+    if (written.inBatchOrder && written.ids.length === input.length)
+      return { inserted: written.ids, duplicates: [] };
+    return splitResult(input, new Set(written.ids));
+  };
+
+  const store: DeltaStore = {
+    append: (input) => appendInput(input),
+
+    async appendValidated(input) {
+      if (closed) throw new StorageError(StorageErrorCode.Closed, 'the store is closed');
+      const { deltas, json } = splitParsed(input);
+      return appendInput(deltas, json);
     },
 
     get(ids) {
@@ -699,13 +713,15 @@ function fromCopy(batch: readonly Delta[], result: CopyAppendResult): Written {
  */
 async function validateInSlices(
   input: readonly unknown[],
+  known?: readonly (string | undefined)[],
 ): Promise<Pick<ValidatedBatch, 'unique' | 'json'>> {
+  const all = known === undefined ? {} : { json: known };
   if (
     !Array.isArray(input) ||
     input.length <= NODE_SLICE ||
     input.length > StorageLimits.maxBatchSize
   )
-    return validateBatch(input);
+    return validateBatch(input, all);
   const unique: Delta[] = [];
   const json: string[] = [];
   const seen = new Set<string>();
@@ -713,9 +729,12 @@ async function validateInSlices(
     if (start > 0) await nextTurn();
     let slice: ValidatedBatch;
     try {
-      slice = validateBatch(input.slice(start, start + NODE_SLICE));
+      slice = validateBatch(
+        input.slice(start, start + NODE_SLICE),
+        known === undefined ? {} : { json: known.slice(start, start + NODE_SLICE) },
+      );
     } catch {
-      return validateBatch(input);
+      return validateBatch(input, all);
     }
     slice.unique.forEach((delta, i) => {
       if (seen.has(delta.id)) return;

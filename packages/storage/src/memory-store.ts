@@ -19,7 +19,7 @@ import {
   parsePeerCursor,
   resolveIdRange,
 } from './sync-inputs.ts';
-import { validateBatch } from './validate-batch.ts';
+import { splitParsed, validateBatch } from './validate-batch.ts';
 
 export interface MemoryStoreOptions {
   /** Clock for `receivedAt` (ms); tests pass a fake. Defaults to Date.now. */
@@ -66,31 +66,42 @@ export function createMemoryStore(options: MemoryStoreOptions = {}): DeltaStore 
     return out;
   };
 
+  /** Stores validated, deduplicated deltas; `input` is what the caller passed, for the result. */
+  const storeUnique = (input: readonly unknown[], unique: readonly Delta[]) => {
+    const receivedAt = now();
+    const inserted = new Set<DeltaId>();
+    const entries: StoredDelta[] = [];
+    for (const delta of unique) {
+      if (byId.has(delta.id)) continue;
+      const stored: StoredDelta = Object.freeze({ seq: log.length + 1, receivedAt, delta });
+      byId.set(delta.id, stored);
+      log.push(stored);
+      entries.push(stored);
+      inserted.add(delta.id);
+      if (delta.timeCreated > newestTime) newestTime = delta.timeCreated;
+      for (const pointer of listReferencePointers(delta)) {
+        const entries = byTarget.get(pointer.targetId) ?? [];
+        entries.push({ ...pointer, deltaId: delta.id });
+        byTarget.set(pointer.targetId, entries);
+        if (isEntityPointer(pointer))
+          entityRefs.set(pointer.targetId, (entityRefs.get(pointer.targetId) ?? 0) + 1);
+      }
+    }
+    listeners.notify(entries);
+    return splitResult(input, inserted);
+  };
+
   return {
     async append(input) {
       open();
-      const batch = validateBatch(input);
-      const receivedAt = now();
-      const inserted = new Set<DeltaId>();
-      const entries: StoredDelta[] = [];
-      for (const delta of batch.unique) {
-        if (byId.has(delta.id)) continue;
-        const stored: StoredDelta = Object.freeze({ seq: log.length + 1, receivedAt, delta });
-        byId.set(delta.id, stored);
-        log.push(stored);
-        entries.push(stored);
-        inserted.add(delta.id);
-        if (delta.timeCreated > newestTime) newestTime = delta.timeCreated;
-        for (const pointer of listReferencePointers(delta)) {
-          const entries = byTarget.get(pointer.targetId) ?? [];
-          entries.push({ ...pointer, deltaId: delta.id });
-          byTarget.set(pointer.targetId, entries);
-          if (isEntityPointer(pointer))
-            entityRefs.set(pointer.targetId, (entityRefs.get(pointer.targetId) ?? 0) + 1);
-        }
-      }
-      listeners.notify(entries);
-      return splitResult(input, inserted);
+      return storeUnique(input, validateBatch(input, { withJson: false }).unique);
+    },
+
+    async appendValidated(input) {
+      open();
+      // Nothing here needs the JSON: a delta core validated goes in as it is.
+      const { deltas } = splitParsed(input);
+      return storeUnique(deltas, validateBatch(deltas, { withJson: false }).unique);
     },
 
     async get(ids) {

@@ -1,4 +1,4 @@
-import type { Delta, DeltaId } from '@rhizome/core';
+import type { Delta, DeltaId, ParsedDelta } from '@rhizome/core';
 
 /**
  * The storage contract. Every backend (in memory, PGlite, PostgreSQL) implements `DeltaStore`
@@ -130,6 +130,14 @@ export interface DeltaStore {
    * returned promise resolves, the new deltas are durable.
    */
   append(deltas: readonly unknown[]): Promise<AppendResult>;
+  /**
+   * `append` for deltas this process already validated, each with its JSON text (core's
+   * `parseDeltaWithJson` or `createDeltaWithJson`): a delta core validated and froze is stored
+   * as it is, with that text, instead of being checked and encoded again. Anything else is
+   * validated as `append` validates it, with the same errors (the index in `path` is the
+   * entry's). Results as `append`'s.
+   */
+  appendValidated(deltas: readonly ParsedDelta[]): Promise<AppendResult>;
   /** The stored deltas among `ids`, in the order asked, each once; unknown ids are left out. */
   get(ids: readonly DeltaId[]): Promise<Delta[]>;
   /** Every pointer at `entityId`, ordered by `compareDeltas` and then pointer position. */

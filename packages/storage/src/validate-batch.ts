@@ -1,11 +1,14 @@
-import { isRhizomeError, parseDeltaWithJson, type Delta } from '@rhizome/core';
+import { isRhizomeError, parseDelta, parseDeltaWithKnownJson, type Delta } from '@rhizome/core';
 import { StorageError, StorageErrorCode } from './errors.ts';
 import { StorageLimits } from './types.ts';
 
 /** The batch to write, deduplicated by id, and the ids of its repeats (in input order). */
 export interface ValidatedBatch {
   readonly unique: readonly Delta[];
-  /** The JSON text of each of `unique`, in the same order (see core's `parseDeltaWithJson`). */
+  /**
+   * The JSON text of each of `unique`, in the same order (see core's `parseDeltaWithJson`);
+   * empty when asked `withJson: false`.
+   */
   readonly json: readonly string[];
   readonly repeated: ReadonlySet<number>;
 }
@@ -13,11 +16,26 @@ export interface ValidatedBatch {
 // PostgreSQL text cannot hold U+0000; refusing it everywhere keeps every backend's answer the same.
 const NUL = '\u0000';
 
+export interface ValidateBatchOptions {
+  /**
+   * The JSON text of each input, where the caller holds it (`appendValidated`): an input core
+   * validated in this process is then taken with it as it is, neither checked nor encoded again.
+   */
+  readonly json?: readonly (string | undefined)[];
+  /** Whether the caller needs `json` (default true; the memory store does not). */
+  readonly withJson?: boolean;
+}
+
 /**
  * Validates a whole batch before any of it is written: one bad delta rejects the batch with
  * STORAGE_INVALID_INPUT, the core error as `cause` and the offending index in `path`.
  */
-export function validateBatch(input: readonly unknown[]): ValidatedBatch {
+export function validateBatch(
+  input: readonly unknown[],
+  options: ValidateBatchOptions = {},
+): ValidatedBatch {
+  const known = options.json;
+  const withJson = options.withJson ?? true;
   if (!Array.isArray(input)) {
     throw new StorageError(StorageErrorCode.InvalidInput, 'append() takes an array of deltas');
   }
@@ -36,7 +54,8 @@ export function validateBatch(input: readonly unknown[]): ValidatedBatch {
     let delta: Delta;
     let text: string;
     try {
-      ({ delta, json: text } = parseDeltaWithJson(value));
+      if (withJson) ({ delta, json: text } = parseDeltaWithKnownJson(value, known?.[index]));
+      else [delta, text] = [parseDelta(value), ''];
     } catch (cause) {
       const reason = isRhizomeError(cause) ? `${cause.code}: ${cause.message}` : String(cause);
       throw new StorageError(
@@ -63,7 +82,7 @@ export function validateBatch(input: readonly unknown[]): ValidatedBatch {
     } else {
       seen.add(delta.id);
       unique.push(delta);
-      json.push(text);
+      if (withJson) json.push(text);
     }
   });
   return { unique, json, repeated };
@@ -82,4 +101,25 @@ function findNul(delta: Delta): (string | number)[] | undefined {
     }
   }
   return undefined;
+}
+
+/**
+ * The input of `appendValidated` as plain lists: the deltas, and the JSON text of each that
+ * came with one. A malformed entry yields an undefined delta, which validation then refuses.
+ */
+export function splitParsed(input: readonly unknown[]): {
+  deltas: unknown[];
+  json: (string | undefined)[];
+} {
+  if (!Array.isArray(input)) {
+    throw new StorageError(StorageErrorCode.InvalidInput, 'appendValidated() takes an array');
+  }
+  const deltas: unknown[] = new Array<unknown>(input.length);
+  const json: (string | undefined)[] = new Array<string | undefined>(input.length);
+  for (let i = 0; i < input.length; i++) {
+    const entry = input[i] as { delta?: unknown; json?: unknown } | null | undefined;
+    deltas[i] = typeof entry === 'object' && entry !== null ? entry.delta : undefined;
+    json[i] = typeof entry?.json === 'string' ? entry.json : undefined;
+  }
+  return { deltas, json };
 }

@@ -1,4 +1,4 @@
-import { createDelta, isReference, isRhizomeError, parseDelta, type Delta, type DeltaContent, type Pointer, type Primitive } from '@rhizome/core';
+import { createDeltaWithJson, isReference, isRhizomeError, type Delta, type DeltaContent, type ParsedDelta, type Pointer, type Primitive } from '@rhizome/core';
 import { z } from 'zod';
 import { createSyncError, SyncErrorCode } from './errors.ts';
 import { countUtf8Bytes } from './utf8.ts';
@@ -174,6 +174,11 @@ export function encodeBatch(deltas: readonly Delta[]): EncodedBatch {
  * or nothing: either every delta is returned or the call throws.
  */
 export function decodeBatch(input: unknown): Delta[] {
+  return decodeBatchWithJson(input).deltas;
+}
+
+/** `decodeBatch`, also giving each delta's JSON text (what a store writes; see `createDeltaWithJson`). */
+export function decodeBatchWithJson(input: unknown): { deltas: Delta[]; json: string[] } {
   const { b: base, s: table, r: rows } = readEncodedBatch(input);
   const name = (position: number, row: number): string => {
     const value = table[position];
@@ -185,6 +190,7 @@ export function decodeBatch(input: unknown): Delta[] {
     return value;
   };
   const deltas: Delta[] = [];
+  const json: string[] = [];
   for (let i = 0; i < rows.length; i++) {
     const [dt, host, creator, encodedPointers, signature] = rows[i]!;
     const pointers = encodedPointers.map(([localContext, target]): Pointer => {
@@ -196,9 +202,11 @@ export function decodeBatch(input: unknown): Delta[] {
         : { localContext: name(localContext, i), target: reference, targetContext: name(targetContext, i) };
     });
     const content: DeltaContent = { timeCreated: base + dt, host: name(host, i), creator: name(creator, i), pointers };
-    deltas.push(decodeDelta(content, signature, i));
+    const decoded = decodeDelta(content, signature, i);
+    deltas.push(decoded.delta);
+    json.push(decoded.json);
   }
-  return deltas;
+  return { deltas, json };
 }
 
 /**
@@ -238,11 +246,10 @@ function isEncodedPointer(value: unknown): boolean {
   return target === null || typeof target === 'string' || typeof target === 'boolean' || (typeof target === 'number' && Number.isFinite(target));
 }
 
-function decodeDelta(content: DeltaContent, signature: string | undefined, row: number): Delta {
+function decodeDelta(content: DeltaContent, signature: string | undefined, row: number): ParsedDelta {
   try {
-    const delta = createDelta(content);
-    // The signature is outside the hashed content; parseDelta checks its shape only.
-    return signature === undefined ? delta : parseDelta({ ...delta, signature }, { verifyId: false });
+    // The signature is outside the hashed content: only its shape is checked here.
+    return createDeltaWithJson(content, signature);
   } catch (error) {
     const code = isRhizomeError(error) ? error.code : 'UNKNOWN';
     const path = isRhizomeError(error) ? error.path : undefined;

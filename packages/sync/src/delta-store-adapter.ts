@@ -8,6 +8,10 @@ import type { FeedEntry, PeerCursor, SyncStore } from './store.ts';
  */
 export interface DeltaStoreLike {
   append(deltas: readonly unknown[]): Promise<{ readonly inserted: readonly DeltaId[] }>;
+  /** Deltas core validated, with their JSON text (see `AppendOptions.json`). */
+  appendValidated?(
+    deltas: readonly { readonly delta: Delta; readonly json: string }[],
+  ): Promise<{ readonly inserted: readonly DeltaId[] }>;
   get(ids: readonly DeltaId[]): Promise<Delta[]>;
   changes(query?: { readonly after?: number; readonly limit?: number }): Promise<{
     readonly entries: readonly { readonly seq: number; readonly delta: Delta }[];
@@ -35,9 +39,18 @@ export interface DeltaStoreAdapterOptions {
    * node, which updates views and subscribers and then appends them to this same store (whose
    * `onAppend` is how the adapter learns what was stored). Resolves with the ids newly stored.
    */
-  readonly append?: (deltas: readonly Delta[]) => Promise<{ readonly inserted: readonly DeltaId[] }>;
+  readonly append?: (
+    deltas: readonly Delta[],
+    json?: readonly string[],
+  ) => Promise<{ readonly inserted: readonly DeltaId[] }>;
   /** Origins remembered for echo suppression (the store does not keep them); oldest dropped first. */
   readonly maxRememberedOrigins?: number;
+  /**
+   * The newest feed entries kept in memory, as the store reported them (default 4,096; 0: none).
+   * Peers' pulls at the live edge read them from here instead of asking the store for what it
+   * just appended; an older position still reads the store.
+   */
+  readonly maxRecentEntries?: number;
 }
 
 export interface DeltaStoreSyncStore extends SyncStore {
@@ -56,7 +69,14 @@ const PAGE = 50_000;
  */
 export function createSyncStoreFromDeltaStore(store: DeltaStoreLike, options: DeltaStoreAdapterOptions = {}): DeltaStoreSyncStore {
   const maxOrigins = options.maxRememberedOrigins ?? 100_000;
-  const append = options.append ?? ((deltas: readonly Delta[]) => store.append(deltas));
+  const maxRecent = options.maxRecentEntries ?? 4_096;
+  const recent = createRecentFeed(maxRecent);
+  const append =
+    options.append ??
+    ((deltas: readonly Delta[], json?: readonly string[]) =>
+      json !== undefined && store.appendValidated !== undefined
+        ? store.appendValidated(deltas.map((delta, i) => ({ delta, json: json[i]! })))
+        : store.append(deltas));
   const origins = new Map<DeltaId, string>();
   const listeners = new Set<(entries: readonly FeedEntry[]) => void>();
   let detach: (() => void) | undefined;
@@ -77,8 +97,15 @@ export function createSyncStoreFromDeltaStore(store: DeltaStoreLike, options: De
     if (stopped || detach !== undefined) return;
     detach = store.onAppend((stored) => {
       const entries = stored.map(withOrigin);
+      recent.add(entries);
       for (const listener of [...listeners]) listener(entries);
     });
+  };
+  const release = (): void => {
+    detach?.();
+    detach = undefined;
+    // Appends made while nobody listens would be missing from it.
+    recent.clear();
   };
 
   return {
@@ -87,8 +114,8 @@ export function createSyncStoreFromDeltaStore(store: DeltaStoreLike, options: De
       return (await store.counts()).lastSeq;
     },
     async appendBatch(deltas, appendOptions = {}) {
-      const origin = appendOptions.origin;
-      if (origin === undefined) return (await append(deltas)).inserted;
+      const { origin, json } = appendOptions;
+      if (origin === undefined) return (await append(deltas, json)).inserted;
       // Origins go in first: the store reports the entries before `append` resolves. A delta
       // already held keeps the origin it came with; the guesses for deltas this call did not
       // store are taken back afterwards.
@@ -100,7 +127,7 @@ export function createSyncStoreFromDeltaStore(store: DeltaStoreLike, options: De
       }
       let inserted: ReadonlySet<DeltaId> = new Set();
       try {
-        const result = await append(deltas);
+        const result = await append(deltas, json);
         inserted = new Set(result.inserted);
         return result.inserted;
       } finally {
@@ -108,6 +135,8 @@ export function createSyncStoreFromDeltaStore(store: DeltaStoreLike, options: De
       }
     },
     async changesSince(after, limit) {
+      const held = recent.after(after, limit);
+      if (held !== undefined) return held;
       const entries: FeedEntry[] = [];
       // The store caps a page; sync may ask for more in one call.
       while (entries.length < limit) {
@@ -163,16 +192,60 @@ export function createSyncStoreFromDeltaStore(store: DeltaStoreLike, options: De
       attach();
       return () => {
         listeners.delete(entry);
-        if (listeners.size === 0) {
-          detach?.();
-          detach = undefined;
-        }
+        if (listeners.size === 0) release();
       };
     },
     stop() {
       stopped = true;
-      detach?.();
-      detach = undefined;
+      release();
+    },
+  };
+}
+
+interface RecentFeed {
+  add(entries: readonly FeedEntry[]): void;
+  /**
+   * The entries after `after` (at most `limit`) when every entry after it was reported here;
+   * undefined when the store must be asked. Entries committed but not reported yet are left out:
+   * their report wakes the sessions, which then read again.
+   */
+  after(after: number, limit: number): FeedEntry[] | undefined;
+  clear(): void;
+}
+
+/** The newest `max` feed entries reported by the store, in seq order (bounded: oldest dropped). */
+function createRecentFeed(max: number): RecentFeed {
+  let entries: FeedEntry[] = [];
+  // Every entry with a seq above this was reported; undefined until the first drop (then the
+  // first held entry is the bound).
+  let droppedUpTo: number | undefined;
+  return {
+    add(added) {
+      if (max === 0) return;
+      for (const entry of added) entries.push(entry);
+      // Dropped in chunks, so that a steady stream does not shift the array per append.
+      if (entries.length > 2 * max) {
+        const drop = entries.length - max;
+        droppedUpTo = entries[drop - 1]!.seq;
+        entries = entries.slice(drop);
+      }
+    },
+    after(after, limit) {
+      const first = entries[0];
+      if (first === undefined) return undefined;
+      if (after < first.seq && (droppedUpTo === undefined || after < droppedUpTo)) return undefined;
+      let low = 0;
+      let high = entries.length;
+      while (low < high) {
+        const mid = (low + high) >>> 1;
+        if (entries[mid]!.seq <= after) low = mid + 1;
+        else high = mid;
+      }
+      return entries.slice(low, low + limit);
+    },
+    clear() {
+      entries = [];
+      droppedUpTo = undefined;
     },
   };
 }

@@ -141,6 +141,7 @@ export type Message = z.infer<typeof messageSchema>;
 export type MessageType = Message['t'];
 export type Hello = z.infer<typeof helloSchema>;
 export type Range = z.infer<typeof rangeSchema>;
+export type BatchMessage = z.infer<typeof batchSchema>;
 /** A message before the session numbers it. */
 export type OutboundMessage = Message extends infer M ? (M extends Message ? Omit<M, 'n'> : never) : never;
 

@@ -2,7 +2,7 @@ import { DELTA_ID_LENGTH, isRhizomeError, type Clock, type Delta } from '@rhizom
 import { computeAuthProof, createNonce, isSameProof } from './auth.ts';
 import type { CatchUpGate, CatchUpTurn } from './catch-up-gate.ts';
 import type { Channel } from './channel.ts';
-import { createBatchEncoder, decodeBatch, type BatchEncoder, type EncodedBatch } from './codec.ts';
+import { createBatchEncoder, decodeBatchWithJson, type BatchEncoder } from './codec.ts';
 import { createSyncError, SyncErrorCode, type SyncError } from './errors.ts';
 import { createIdSnapshot } from './fingerprint.ts';
 import { arrayIdIndex, openStoreIdIndex, type IdIndex } from './id-index.ts';
@@ -18,6 +18,7 @@ import {
   encodeFrame,
   Feature,
   PROTOCOL_VERSION,
+  type BatchMessage,
   type Hello,
   type Message,
   type OutboundMessage,
@@ -190,6 +191,8 @@ export function createSession(context: SessionContext, channel: Channel, options
   let cancelGapTimer: (() => void) | undefined;
   let chain: Promise<void> = Promise.resolve();
   let queued = 0;
+  // The batches queued behind the one being handled, not started yet (see enqueue).
+  let waitingBatches: BatchMessage[] | undefined;
 
   // Serving the peer's pull.
   let credit = 0;
@@ -362,11 +365,23 @@ export function createSession(context: SessionContext, channel: Channel, options
       fail(createSyncError(SyncErrorCode.FlowControlViolation, `more than ${limits.maxInboundQueue} messages waiting`));
       return;
     }
+    // Batches that arrive back to back while the store is busy join one group, stored by one
+    // append (see onBatches): a catch-up then pays a commit per group, not per batch.
+    if (message.t === 'batch' && waitingBatches !== undefined) {
+      waitingBatches.push(message);
+      return;
+    }
+    const group = message.t === 'batch' ? [message] : undefined;
+    waitingBatches = group;
     chain = chain
-      .then(() => (state === 'closed' ? undefined : handle(message)))
+      .then(() => {
+        if (waitingBatches === group) waitingBatches = undefined;
+        if (state === 'closed') return undefined;
+        return group === undefined ? handle(message) : onBatches(group);
+      })
       .catch(handleFailure)
       .finally(() => {
-        queued--;
+        queued -= group?.length ?? 1;
       });
   };
 
@@ -431,8 +446,7 @@ export function createSession(context: SessionContext, channel: Channel, options
       case 'subscribe':
         return onSubscribe(message.from);
       case 'batch':
-        if (message.head !== undefined) remoteHead = Math.max(remoteHead ?? 0, message.head);
-        return onBatch(message.d, message.seq, message.h);
+        return onBatches([message]);
       case 'want':
         return onWant(message.ids);
       case 'reconcile':
@@ -714,16 +728,28 @@ export function createSession(context: SessionContext, channel: Channel, options
     persisted = Math.max(persisted ?? 0, seq);
   };
 
-  const onBatch = async (encoded: EncodedBatch, seq: number | undefined, ids: readonly string[] | undefined): Promise<void> => {
-    stats.batchesReceived++;
-    let deltas: Delta[];
-    try {
-      deltas = decodeBatch(encoded);
-    } catch (error) {
-      stats.rejectedBatches++;
-      grant();
-      throw error;
+  /**
+   * Stores a group of batches that arrived back to back with one append, in arrival order, then
+   * settles each as if it had come alone. A batch that does not decode is struck on its own.
+   */
+  const onBatches = async (group: readonly BatchMessage[]): Promise<void> => {
+    if (state !== 'open') return handle(group[0]!) as Promise<void>;
+    const received: { readonly message: BatchMessage; readonly deltas: Delta[]; readonly json: string[] }[] = [];
+    for (const message of group) {
+      if (message.head !== undefined) remoteHead = Math.max(remoteHead ?? 0, message.head);
+      stats.batchesReceived++;
+      try {
+        received.push({ message, ...decodeBatchWithJson(message.d) });
+      } catch (error) {
+        stats.rejectedBatches++;
+        grant(1);
+        handleFailure(error);
+        if (state !== 'open') return;
+      }
     }
+    if (received.length === 0) return;
+    const deltas = received.length === 1 ? received[0]!.deltas : received.flatMap((batch) => batch.deltas);
+    const json = received.length === 1 ? received[0]!.json : received.flatMap((batch) => batch.json);
     if (context.clock !== undefined) {
       for (const delta of deltas) {
         try {
@@ -735,22 +761,28 @@ export function createSession(context: SessionContext, channel: Channel, options
     }
     const { admitted, refused } = options.policy === undefined ? { admitted: deltas, refused: [] } : await admitDeltas(options.policy, deltas, store);
     if (refused.length > 0) reportRefused(refused);
-    const stored = admitted.length === 0 ? [] : await store.appendBatch(admitted, { origin: peer!.nodeId });
+    // The JSON text goes along when nothing was refused (it is per delta, in batch order).
+    const stored =
+      admitted.length === 0
+        ? []
+        : await store.appendBatch(admitted, refused.length === 0 ? { origin: peer!.nodeId, json } : { origin: peer!.nodeId });
     stats.deltasReceived += deltas.length;
     stats.deltasStored += stored.length;
-    for (const delta of deltas) {
-      wants.delete(delta.id.slice(0, ID_PREFIX_LENGTH));
-      const pending = announced.get(delta.id);
-      if (pending !== undefined) {
-        announced.delete(delta.id);
-        pending.outstanding--;
+    for (const { message, deltas: batch } of received) {
+      for (const delta of batch) {
+        wants.delete(delta.id.slice(0, ID_PREFIX_LENGTH));
+        const pending = announced.get(delta.id);
+        if (pending !== undefined) {
+          announced.delete(delta.id);
+          pending.outstanding--;
+        }
       }
+      if (message.h !== undefined && message.h.length > 0) await onAnnounced(message.h, message.seq);
+      if (message.seq !== undefined && pull === 'streaming') cursor = Math.max(cursor ?? 0, message.seq);
     }
-    if (ids !== undefined && ids.length > 0) await onAnnounced(ids, seq);
-    if (seq !== undefined && pull === 'streaming') cursor = Math.max(cursor ?? 0, seq);
     await persistCursor();
     checkCaughtUp();
-    grant();
+    grant(received.length);
   };
 
   /** Refused deltas are not an error of the peer's (it relays a feed): reported, not a strike. */
@@ -781,9 +813,9 @@ export function createSession(context: SessionContext, channel: Channel, options
     for (let i = 0; i < missing.length; i += WANT_CHUNK) send({ t: 'want', ids: missing.slice(i, i + WANT_CHUNK) });
   };
 
-  const grant = (): void => {
-    granted++;
-    send({ t: 'credit', grant: 1 });
+  const grant = (batches: number): void => {
+    granted += batches;
+    send({ t: 'credit', grant: batches });
   };
 
   // ── outbound ───────────────────────────────────────────────────────────────────────────────

@@ -22,6 +22,11 @@ export interface PeerCursor {
 export interface AppendOptions {
   /** The peer the deltas came from (recorded on their feed entries). */
   readonly origin?: string;
+  /**
+   * The JSON text of each delta, as decoding made it (core's `createDeltaWithJson`): a store that
+   * writes JSON takes it instead of encoding the deltas again.
+   */
+  readonly json?: readonly string[];
 }
 
 /**

@@ -1,4 +1,10 @@
-import { compareDeltas, hasValidId, type Delta } from '@rhizome/core';
+import {
+  compareDeltas,
+  createDeltaWithJson,
+  hasValidId,
+  parseDeltaWithJson,
+  type Delta,
+} from '@rhizome/core';
 import {
   StorageErrorCode,
   isStorageError,
@@ -130,6 +136,55 @@ export function describeDeltaStoreContract(
         const ok = startDelta(T).set('ok', { value: 'a\u0000b' }).build();
         expect((await store.append([ok])).inserted).toEqual([ok.id]);
         expect(await store.get([ok.id])).toEqual([ok]);
+      });
+
+      it('appendValidated stores parsed deltas as append does, reading back the same JSON', async () => {
+        const store = await fresh();
+        const [a, b, c] = createSmallDeltas(3);
+        const parsed = [a!, b!].map((delta) => parseDeltaWithJson(delta));
+        // A delta decoded from its content, as sync makes them, with a signature the id does not cover.
+        const { id: _id, ...content } = c!;
+        const signed = createDeltaWithJson(content, 'ed25519:' + 'ab'.repeat(64));
+        expect(await store.appendValidated([...parsed, signed, parsed[0]!])).toEqual({
+          inserted: [a!.id, b!.id, signed.delta.id],
+          duplicates: [a!.id],
+        });
+        expect(await store.append([a, signed.delta])).toEqual({
+          inserted: [],
+          duplicates: [a!.id, signed.delta.id],
+        });
+        const stored = await store.get([a!.id, b!.id, signed.delta.id]);
+        expect(stored).toEqual([a, b, signed.delta]);
+        expect(stored.map((delta) => parseDeltaWithJson(delta).json)).toEqual([
+          parsed[0]!.json,
+          parsed[1]!.json,
+          signed.json,
+        ]);
+      });
+
+      it("appendValidated validates what core did not, with append's errors", async () => {
+        const store = await fresh();
+        const [a, b] = createSmallDeltas(2);
+        const good = parseDeltaWithJson(a);
+        // A copy of a checked delta is plain data again: its id is checked, whatever JSON came along.
+        const tampered = { delta: { ...b!, creator: 'mallory' }, json: parseDeltaWithJson(b).json };
+        const mismatch = await expectStorageError(
+          store.appendValidated([good, tampered as never]),
+          StorageErrorCode.InvalidInput,
+        );
+        expect((mismatch as { path?: unknown[] }).path?.[0]).toBe(1);
+        expect((mismatch as { cause?: { code?: string } }).cause?.code).toBe('DELTA_ID_MISMATCH');
+        await expectStorageError(
+          store.appendValidated([good, 'not an entry' as never]),
+          StorageErrorCode.InvalidInput,
+        );
+        await expectStorageError(
+          store.appendValidated('nope' as never),
+          StorageErrorCode.InvalidInput,
+        );
+        const nul = parseDeltaWithJson(startDelta(T).set('bad\u0000id', { value: 1 }).build());
+        await expectStorageError(store.appendValidated([nul]), StorageErrorCode.InvalidInput);
+        expect(await store.counts()).toMatchObject({ deltas: 0, entities: 0 });
       });
 
       it('stores a large batch in one call', async () => {

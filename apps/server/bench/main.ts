@@ -43,7 +43,8 @@ const BACKENDS = envList('RHIZOME_BENCH_BACKENDS', ['pglite', 'postgres']);
 const FANOUT_ON = process.env.RHIZOME_BENCH_FANOUT_ON ?? 'pglite';
 const DATABASE_URL =
   process.env.RHIZOME_BENCH_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
-// `fanout` skips the HTTP load measures (and the hello-world ceiling) to probe subscriber limits.
+// `fanout` skips the HTTP load measures (and the hello-world ceiling) to probe subscriber limits;
+// `single` measures the ceiling and single-delta writes only.
 const ONLY = process.env.RHIZOME_BENCH_ONLY ?? 'all';
 const LOG_LEVEL = process.env.RHIZOME_BENCH_LOG_LEVEL ?? 'warn';
 
@@ -174,6 +175,8 @@ async function benchNode(
     ceiling: pct(single.requestsPerSecond, ceiling.post.requestsPerSecond),
     failed: String(single.failed),
   });
+  // Issue 17 goal 5: ≥ 25 % of POST /echo, p99 < 20 ms.
+  if (ONLY === 'single') return;
 
   progress(
     `${backend}: batched POST, ${BATCH} deltas (${SECONDS} s, ${BATCH_CONNECTIONS} connections)`,

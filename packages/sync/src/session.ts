@@ -353,7 +353,8 @@ export function createSession(context: SessionContext, channel: Channel, options
   const enqueue = (message: Message | null): void => {
     if (message === null) return;
     // Credit is charged on arrival, not when handled, so batches waiting behind a slow store
-    // count too: a peer can never have more than `window` batches queued here.
+    // count too: a peer can never have more than `window` batches queued here (besides the
+    // group being stored, whose credit went back when it was taken: see onBatches).
     if (message.t === 'batch') {
       if (granted <= 0) {
         fail(createSyncError(SyncErrorCode.FlowControlViolation, 'batch sent without credit'));
@@ -748,6 +749,10 @@ export function createSession(context: SessionContext, channel: Channel, options
       }
     }
     if (received.length === 0) return;
+    // Credit goes back as soon as a group is taken, so that the peer reads and sends the next
+    // batches while this group is stored: a peer then has at most `window` batches queued here
+    // besides the group being stored, and the link never waits for the store and the peer in turn.
+    grant(received.length);
     const deltas = received.length === 1 ? received[0]!.deltas : received.flatMap((batch) => batch.deltas);
     const json = received.length === 1 ? received[0]!.json : received.flatMap((batch) => batch.json);
     if (context.clock !== undefined) {
@@ -782,7 +787,6 @@ export function createSession(context: SessionContext, channel: Channel, options
     }
     await persistCursor();
     checkCaughtUp();
-    grant(received.length);
   };
 
   /** Refused deltas are not an error of the peer's (it relays a feed): reported, not a strike. */

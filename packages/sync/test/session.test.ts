@@ -347,7 +347,9 @@ describe('session: handshake and hostile peers', () => {
     a.attach(mine2);
     const flood = createRawPeer(theirs2);
     flood.hello();
-    for (let i = 0; i < 5; i++) flood.send({ t: 'batch', d: encodeBatch(generateDeltas(1, 30 + i, `f${i}`)) });
+    // Credit comes back when a batch is taken to be stored: the window queued, plus a group (at
+    // most the window) being stored, is all a peer may send.
+    for (let i = 0; i < 9; i++) flood.send({ t: 'batch', d: encodeBatch(generateDeltas(1, 30 + i, `f${i}`)) });
     await scheduler.advance(20);
     expect(flood.errors().at(-1)).toMatchObject({ code: 'SYNC_FLOW_CONTROL_VIOLATION', fatal: true });
   });

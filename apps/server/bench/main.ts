@@ -367,7 +367,15 @@ async function startNode(
     throw new Error(`unknown backend ${backend} (RHIZOME_BENCH_BACKENDS: pglite, postgres)`);
   }
   progress(`${backend}: starting the node`);
-  const node = await startChild('src/main.ts', env, '/readyz', serverDir);
+  // RHIZOME_BENCH_CPU_PROF_DIR: the node runs with --cpu-prof, its profile written there at stop.
+  const profileDir = process.env.RHIZOME_BENCH_CPU_PROF_DIR;
+  const node = await startChild(
+    'src/main.ts',
+    env,
+    '/readyz',
+    serverDir,
+    profileDir === undefined ? [] : ['--cpu-prof', `--cpu-prof-dir=${profileDir}`],
+  );
   cleanups.push(() => node.stop());
   return node;
 }

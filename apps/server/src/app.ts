@@ -10,10 +10,10 @@ import {
 } from '@rhizome/api';
 import { trpcServer } from '@hono/trpc-server';
 import { Hono, type Context } from 'hono';
-import { bodyLimit } from 'hono/body-limit';
 import { requestId } from 'hono/request-id';
 import { routePath } from 'hono/route';
 import type { Logger } from 'pino';
+import { limitBody } from './body-limit.ts';
 import { connectionOf, createDroppableBody } from './droppable-body.ts';
 import { createExplorerRoutes } from './explorer.ts';
 import type { Metrics } from './metrics.ts';
@@ -92,7 +92,7 @@ export function createApp(options: AppOptions): Hono<ServerEnv> {
     c.text(await metrics.render(node.stats()), 200, { 'content-type': metrics.contentType }),
   );
 
-  const limit = bodyLimit({
+  const limit = limitBody({
     maxSize: options.bodyLimit,
     onError: (c) =>
       sendError(

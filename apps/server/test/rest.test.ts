@@ -1,3 +1,6 @@
+import { request as httpRequest } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { serve } from '@hono/node-server';
 import { createDeltaBuilder } from '@rhizome/core';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { createTestApp, setDelta, TOKENS, type JsonResponse } from './helpers.ts';
@@ -134,6 +137,50 @@ describe('POST /api/deltas', () => {
       413,
       'PAYLOAD_TOO_LARGE',
     );
+  });
+
+  it('holds the limit over a real socket, by Content-Length and for chunked bodies', async () => {
+    const server = serve({ fetch: t.app.fetch, port: 0, hostname: '127.0.0.1' });
+    await new Promise<void>((resolve) => server.once('listening', () => resolve()));
+    const { port } = server.address() as AddressInfo;
+    const post = (body: string, chunked: boolean) =>
+      new Promise<{ status: number; text: string }>((resolve, reject) => {
+        const request = httpRequest(
+          {
+            host: '127.0.0.1',
+            port,
+            path: '/api/deltas',
+            method: 'POST',
+            headers: {
+              authorization: `Bearer ${TOKENS.alice}`,
+              'content-type': 'application/json',
+              ...(chunked ? {} : { 'content-length': Buffer.byteLength(body) }),
+            },
+          },
+          (response) => {
+            let text = '';
+            response.on('data', (chunk: Buffer) => (text += chunk.toString()));
+            response.on('end', () => resolve({ status: response.statusCode ?? 0, text }));
+          },
+        );
+        request.on('error', reject);
+        // Two writes without a length: Node sends the body chunked.
+        request.write(body.slice(0, 10));
+        request.end(body.slice(10));
+      });
+    try {
+      const big = JSON.stringify(setDelta('x', 'blob', 'z'.repeat(70 * 1024)));
+      const small = JSON.stringify(setDelta('x', 'blob', 'z'));
+      for (const chunked of [false, true]) {
+        const over = await post(big, chunked);
+        expect(over.status).toBe(413);
+        expect(over.text).toContain('PAYLOAD_TOO_LARGE');
+        expect((await post(small, chunked)).status).toBe(200);
+      }
+      expect((await t.node.status()).deltas).toBe(2);
+    } finally {
+      await new Promise((resolve) => server.close(resolve));
+    }
   });
 });
 

@@ -257,6 +257,7 @@ const envSchema = z.object({
   RHIZOME_SYNC_PEER_POLICY: peerPolicies().optional(),
   RHIZOME_SYNC_MAX_BUFFERED_BYTES: integer(64 * 1024, 1024 * 1024 * 1024).default(1024 * 1024),
   RHIZOME_SYNC_STALL_TIMEOUT_MS: integer(100, 3_600_000).default(30_000),
+  RHIZOME_SYNC_RECENT_ENTRIES: integer(0, 1_000_000).default(4_096),
 });
 
 export interface LoadConfigOptions {
@@ -343,6 +344,7 @@ export function loadConfig(
         : { peerPolicies: values.RHIZOME_SYNC_PEER_POLICY }),
       maxBufferedBytes: values.RHIZOME_SYNC_MAX_BUFFERED_BYTES,
       stallTimeoutMs: values.RHIZOME_SYNC_STALL_TIMEOUT_MS,
+      recentEntries: values.RHIZOME_SYNC_RECENT_ENTRIES,
     },
     requireSignatures: values.RHIZOME_REQUIRE_SIGNATURES,
     adminKeys: values.RHIZOME_ADMIN_KEYS ?? [],
@@ -551,6 +553,12 @@ export const CONFIG_FLAGS: readonly ConfigFlag[] = [
     variable: 'RHIZOME_SYNC_STALL_TIMEOUT_MS',
     value: '<ms>',
     help: 'how long a sync link may stay at that cap before it is dropped (default 30000)',
+  },
+  {
+    flag: 'sync-recent-entries',
+    variable: 'RHIZOME_SYNC_RECENT_ENTRIES',
+    value: '<count>',
+    help: 'newest feed entries kept in memory for peers at the live edge (default 4096; 0: none)',
   },
   { flag: 'log-level', variable: 'LOG_LEVEL', value: '<level>', help: 'pino level (default info)' },
   {

@@ -50,6 +50,11 @@ export interface SyncConfig {
   /** Unsent bytes one link may hold before batches pause, and how long before it is dropped. */
   readonly maxBufferedBytes?: number;
   readonly stallTimeoutMs?: number;
+  /**
+   * Newest feed entries kept in memory (RHIZOME_SYNC_RECENT_ENTRIES): peers pulling at the live
+   * edge, and the echo skipping while this node catches up, read them instead of the store.
+   */
+  readonly recentEntries?: number;
 }
 
 export interface SyncService extends PeerService {
@@ -88,6 +93,7 @@ export async function startSync(options: StartSyncOptions): Promise<SyncService>
   const feedId = await store.feedId();
   const syncStore = createSyncStoreFromDeltaStore(store, {
     append: (deltas, json) => node.replicate(deltas, json),
+    ...(config.recentEntries === undefined ? {} : { maxRecentEntries: config.recentEntries }),
   });
   const secret = config.secret;
   const syncNode = createSyncNode({

@@ -15,6 +15,44 @@ const idsIn = async (store: DeltaStore): Promise<string[]> => {
 };
 
 describe('SyncStore adapter over a @rhizome/storage DeltaStore', () => {
+  it('answers feed reads at the live edge from the newest entries, without asking the store', async () => {
+    const deltaStore = createMemoryStore();
+    await deltaStore.append(generateDeltas(5, 1, 'old'));
+    let reads = 0;
+    const counted: DeltaStore = {
+      ...deltaStore,
+      changes: (query) => {
+        reads++;
+        return deltaStore.changes(query);
+      },
+    };
+    const adapted = createSyncStoreFromDeltaStore(fits(counted), { maxRecentEntries: 4 });
+    const stop = adapted.onAppend(() => {});
+    const fresh = generateDeltas(6, 2, 'new');
+    for (const delta of fresh) await deltaStore.append([delta]);
+    // Appended before anyone listened: only the store has them.
+    expect((await adapted.changesSince(0, 100)).map((entry) => entry.seq)).toEqual([
+      1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11,
+    ]);
+    expect(reads).toBe(1);
+    // 6 reported, 4 kept at least (dropped in chunks past twice that): from seq 7 on, all held.
+    expect((await adapted.changesSince(7, 2)).map((entry) => entry.seq)).toEqual([8, 9]);
+    expect((await adapted.changesSince(11, 100)).map((entry) => entry.seq)).toEqual([]);
+    expect(reads).toBe(1);
+    for (const delta of generateDeltas(4, 3, 'more')) await deltaStore.append([delta]);
+    // Past 2 × 4 entries the oldest were dropped: reads before them go to the store again.
+    expect((await adapted.changesSince(6, 100)).map((entry) => entry.seq)).toEqual([
+      7, 8, 9, 10, 11, 12, 13, 14, 15,
+    ]);
+    expect(reads).toBe(2);
+    expect((await adapted.changesSince(12, 100)).map((entry) => entry.seq)).toEqual([13, 14, 15]);
+    expect(reads).toBe(2);
+    stop();
+    // Nobody listens: nothing is kept, the store answers.
+    await adapted.changesSince(12, 100);
+    expect(reads).toBe(3);
+  });
+
   it('pages ids after a bound for a reconciliation that keeps no per-delta memory', async () => {
     const deltaStore = createMemoryStore();
     await deltaStore.append(generateDeltas(250, 1, 'scan'));

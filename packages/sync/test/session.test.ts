@@ -1,7 +1,9 @@
 import { describe, expect, it } from 'vitest';
+import type { Delta } from '@rhizome/core';
 import { encodeBatch } from '../src/codec.ts';
 import { PROTOCOL_VERSION } from '../src/messages.ts';
 import { createMemorySyncStore } from '../src/memory-store.ts';
+import type { AppendOptions } from '../src/store.ts';
 import type { SyncNode } from '../src/node.ts';
 import { countUtf8Bytes } from '../src/utf8.ts';
 import { generateDeltas } from './fixtures.ts';
@@ -329,6 +331,42 @@ describe('session: handshake and hostile peers', () => {
     await scheduler.advance(20);
     expect(flood.errors().at(-1)).toMatchObject({ code: 'SYNC_FLOW_CONTROL_VIOLATION', fatal: true });
     expect(a.store.size).toBe(4);
+  });
+
+  it('stores batches that arrived back to back with one append, in order, and returns their credit', async () => {
+    const { scheduler, network, node } = createHarness();
+    const store = createMemorySyncStore();
+    // The first append waits until released, as behind a slow disk; the rest go straight through.
+    const appends: number[] = [];
+    let release!: () => void;
+    const held = new Promise<void>((resolve) => (release = resolve));
+    const a = node('a', {
+      store: {
+        ...store,
+        appendBatch: async (deltas: readonly Delta[], options?: AppendOptions) => {
+          appends.push(deltas.length);
+          if (appends.length === 1) await held;
+          return store.appendBatch(deltas, options);
+        },
+      } as typeof store,
+    });
+    const [mine, theirs] = network.createPair('a', 'raw');
+    a.attach(mine);
+    const raw = createRawPeer(theirs);
+    raw.hello();
+    await scheduler.advance(20);
+    const batches = [0, 1, 2, 3].map((i) => generateDeltas(2, 40 + i, `g${i}`));
+    for (const deltas of batches) raw.send({ t: 'batch', d: encodeBatch(deltas) });
+    await scheduler.advance(20);
+    expect(appends).toEqual([2]);
+    release();
+    await scheduler.advance(20);
+    // The three that queued behind the first went in as one append, in the order sent.
+    expect(appends).toEqual([2, 6]);
+    expect(store.all().map((delta) => delta.id)).toEqual(batches.flat().map((delta) => delta.id));
+    const credit = raw.received.filter((message) => message.t === 'credit');
+    expect(credit.reduce((sum, message) => sum + (message.t === 'credit' ? message.grant : 0), 0)).toBe(4 + 4);
+    expect(raw.errors()).toEqual([]);
   });
 
   it('treats a batch sent without credit and a message before hello as violations', async () => {

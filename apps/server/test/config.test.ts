@@ -86,6 +86,7 @@ describe('loadConfig', () => {
         RHIZOME_SYNC_SECRET: 'a-shared-secret-of-some-length',
         RHIZOME_ADVERTISE: 'wss://node-a.example.org',
         RHIZOME_SYNC_COMPRESSION: 'off',
+        RHIZOME_SYNC_RECENT_ENTRIES: '0',
       },
       { cwd: '/srv' },
     );
@@ -99,6 +100,7 @@ describe('loadConfig', () => {
       maxPendingHandshakesPerAddress: 8,
       maxBufferedBytes: 1_048_576,
       stallTimeoutMs: 30_000,
+      recentEntries: 0,
     });
     expect(loadConfig({}, { cwd: '/srv' }).sync).toEqual({
       peers: [],
@@ -110,7 +112,11 @@ describe('loadConfig', () => {
       maxPendingHandshakesPerAddress: 8,
       maxBufferedBytes: 1_048_576,
       stallTimeoutMs: 30_000,
+      recentEntries: 4_096,
     });
+    expect(
+      problemsOf({ RHIZOME_SYNC_RECENT_ENTRIES: '-1' }).RHIZOME_SYNC_RECENT_ENTRIES,
+    ).toBeDefined();
     expect(problemsOf({ RHIZOME_SYNC_COMPRESSION: 'yes' }).RHIZOME_SYNC_COMPRESSION).toMatch(
       /on or off/,
     );

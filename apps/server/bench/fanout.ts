@@ -16,6 +16,8 @@ export interface FanoutOptions {
   readonly writes: number;
   readonly kind: SubscriberKind;
   readonly progress: (line: string) => void;
+  /** Called once every subscriber is live, before the first write (e.g. to sample memory). */
+  readonly onLive?: () => Promise<void>;
 }
 
 export interface FanoutResult {
@@ -208,6 +210,7 @@ export async function fanout(
     options.progress(
       `  ${n} subscribers live in ${((performance.now() - started) / 1000).toFixed(1)} s; writing`,
     );
+    await options.onLive?.();
 
     const last: number[] = [];
     const first: number[] = [];

@@ -8,7 +8,7 @@ import postgres from 'postgres';
 import { fanout, type FanoutResult, type SubscriberKind } from './fanout.ts';
 import { load, type LoadResult } from './load.ts';
 import { startChild, type Child } from './processes.ts';
-import { progress } from './measure.ts';
+import { progress, residentMiB } from './measure.ts';
 
 function envInt(name: string, fallback: number): number {
   const raw = process.env[name];
@@ -268,6 +268,8 @@ async function benchFanout(backend: string, url: string): Promise<void> {
         `${backend}: fan-out to ${fmt(n)} ${FANOUT_KIND} subscribers, ${FANOUT_WRITES} writes`,
       );
       let result: FanoutResult;
+      const rssBefore = await residentMiB(url);
+      let rssLive: number | undefined;
       try {
         result = await fanout(
           {
@@ -278,6 +280,9 @@ async function benchFanout(backend: string, url: string): Promise<void> {
             writes: FANOUT_WRITES,
             kind: FANOUT_KIND,
             progress,
+            onLive: async () => {
+              rssLive = await residentMiB(url);
+            },
           },
           (value) => post(url, deltaJson(entity, 'v', value)),
         );
@@ -292,6 +297,11 @@ async function benchFanout(backend: string, url: string): Promise<void> {
         };
       }
       const ok = result.failure === undefined;
+      // What one held subscriber costs the node, to extrapolate past this machine's fd limit.
+      if (rssLive !== undefined)
+        notes.push(
+          `fan-out to ${fmt(n)} ${FANOUT_KIND}: node RSS ${rssBefore.toFixed(0)} → ${rssLive.toFixed(0)} MiB with all live, ${((1024 * (rssLive - rssBefore)) / n).toFixed(1)} KiB per subscriber; write → last notified p50 ${ms(quantile(result.last, 0.5))} ms = ${ms((quantile(result.last, 0.5) / n) * 1000)} µs per subscriber`,
+        );
       rows.push({
         target: backend,
         measure: `fan-out, ${fmt(n)} ${FANOUT_KIND} subscribers: write → last notified (ms)${ok ? '' : ' FAILED'}`,

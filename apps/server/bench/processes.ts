@@ -39,7 +39,11 @@ export async function startChild(
   nodeArgs: readonly string[] = [],
 ): Promise<Child> {
   const port = await freePort();
-  const child = spawn(process.execPath, [...nodeArgs, '--import', 'tsx', script], {
+  // RHIZOME_BENCH_CPU_PROF=<dir>: every server child writes a V8 CPU profile there when it stops.
+  const profile = process.env.RHIZOME_BENCH_CPU_PROF;
+  const profiling =
+    profile === undefined || profile === '' ? [] : ['--cpu-prof', `--cpu-prof-dir=${profile}`];
+  const child = spawn(process.execPath, [...profiling, ...nodeArgs, '--import', 'tsx', script], {
     cwd,
     env: { ...process.env, ...env, PORT: String(port) },
     stdio: ['ignore', 'pipe', 'pipe'],

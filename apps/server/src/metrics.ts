@@ -12,10 +12,51 @@ export interface Metrics {
   observeAppend(seconds: number, deltas: number): void;
   /** Adds the per-peer sync series, read from `peers` at each scrape. Once per metrics object. */
   trackPeers(peers: () => readonly PeerRow[]): void;
+  /** Adds the node-wide sync counters (every link since start), read at each scrape. Once. */
+  trackSyncTotals(totals: () => SyncTotals): void;
   /** The exposition text (format 0.0.4). */
   render(stats: NodeStats): Promise<string>;
   readonly contentType: string;
 }
+
+/** The node's sync counters summed over every link since it started. */
+export interface SyncTotals {
+  readonly deltasReceived: number;
+  readonly deltasStored: number;
+  readonly deltasSent: number;
+  readonly idsAnnounced: number;
+  readonly announcementsReceived: number;
+  readonly announcementsWanted: number;
+}
+
+const SYNC_COUNTERS = [
+  [
+    'rhizome_sync_deltas_received_total',
+    'Delta bodies received from peers over every link since start (duplicates included).',
+    'deltasReceived',
+  ],
+  [
+    'rhizome_sync_deltas_stored_total',
+    'Delta bodies received from peers that were new to this node.',
+    'deltasStored',
+  ],
+  ['rhizome_sync_deltas_sent_total', 'Delta bodies sent to peers.', 'deltasSent'],
+  [
+    'rhizome_sync_ids_announced_total',
+    'Relayed deltas sent to peers by id only (lazy push).',
+    'idsAnnounced',
+  ],
+  [
+    'rhizome_sync_announcements_received_total',
+    'Delta ids peers announced to this node.',
+    'announcementsReceived',
+  ],
+  [
+    'rhizome_sync_announcements_wanted_total',
+    'Announced ids this node lacked and asked for.',
+    'announcementsWanted',
+  ],
+] as const satisfies readonly (readonly [string, string, keyof SyncTotals])[];
 
 export interface MetricsOptions {
   /** Clock for the uptime gauge (tests). */
@@ -187,6 +228,20 @@ export function createMetrics(options: MetricsOptions = {}): Metrics {
           collect() {
             this.reset();
             for (const row of peers()) this.set(label(row), valueOf(row));
+          },
+        });
+      }
+    },
+    trackSyncTotals(totals) {
+      for (const [name, help, key] of SYNC_COUNTERS) {
+        new Counter({
+          name,
+          help,
+          registers: [registry],
+          collect() {
+            // A counter that only goes up: the totals include closed links.
+            this.reset();
+            this.inc(totals()[key]);
           },
         });
       }

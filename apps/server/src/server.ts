@@ -117,6 +117,7 @@ export async function startServer(
     throw error;
   }
   metrics.trackPeers(() => sync.list());
+  metrics.trackSyncTotals(() => sync.node.totals());
   let draining = false;
   const app = createApp({
     node,

@@ -121,8 +121,21 @@ describe('GET /metrics on a running server', () => {
         expect(response.headers.get('content-type')).toContain('text/plain');
         const parsed = parse(await response.text());
         const connected = parsed.get('rhizome_sync_peer_connected')?.metrics;
-        return connected?.some((sample) => sample.value === '1') === true ? parsed : undefined;
-      }, 'the sync link to show as connected in /metrics');
+        // The node-wide counters add up every link: the write has gone to the peer.
+        const sent = Number(parsed.get('rhizome_sync_deltas_sent_total')?.metrics[0]?.value ?? 0);
+        return connected?.some((sample) => sample.value === '1') === true && sent >= 1
+          ? parsed
+          : undefined;
+      }, 'the sync link to show as connected, and the write as sent, in /metrics');
+      for (const name of [
+        'rhizome_sync_deltas_received_total',
+        'rhizome_sync_deltas_stored_total',
+        'rhizome_sync_ids_announced_total',
+        'rhizome_sync_announcements_received_total',
+        'rhizome_sync_announcements_wanted_total',
+      ]) {
+        expect(families.get(name)?.metrics[0]?.value, name).toMatch(/^\d+$/);
+      }
 
       // prom-client's default process metrics.
       for (const name of [

@@ -36,4 +36,27 @@ describe('catch-up gate', () => {
     expect(woken).toEqual(['second true', 'third false']);
     expect(gate.enter(() => undefined).leader).toBe(true);
   });
+
+  it('says when it is busy and calls idle listeners once no session leads, across hand-overs', () => {
+    const gate = createCatchUpGate();
+    const idle: string[] = [];
+    gate.whenIdle(() => idle.push('at once'));
+    expect(idle).toEqual(['at once']);
+    const first = gate.enter(() => undefined);
+    const second = gate.enter(() => undefined);
+    expect(gate.busy()).toBe(true);
+    gate.whenIdle(() => idle.push('kept'));
+    const cancel = gate.whenIdle(() => idle.push('cancelled'));
+    cancel();
+    // The lead passes to the waiter: still busy, nobody told.
+    first.leave();
+    expect(gate.busy()).toBe(true);
+    expect(idle).toEqual(['at once']);
+    second.finish();
+    expect(gate.busy()).toBe(false);
+    expect(idle).toEqual(['at once', 'kept']);
+    // Once only.
+    gate.enter(() => undefined).finish();
+    expect(idle).toEqual(['at once', 'kept']);
+  });
 });

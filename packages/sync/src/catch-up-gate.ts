@@ -12,10 +12,12 @@ export interface CatchUpTurn {
 }
 
 /**
- * Lets one session at a time pull a peer's history into a node's empty store. Without it, a fresh
- * node linked to several peers downloads the history once from each of them; with it, the others
- * wait until the leader has caught up, then reconcile against a store that already holds (nearly)
- * everything.
+ * Lets one session at a time pull a peer's history in bulk: into a node's empty store, or from a
+ * cursor far behind the peer's head (a node back from a partition). Without it, a node linked to
+ * several peers downloads what it lacks once from each of them; with it, the others wait until
+ * the leader has caught up, then reconcile, or pull by id, against a store that already holds
+ * (nearly) everything. Sessions that hear of deltas by id meanwhile hold their wants until the
+ * gate is idle (`whenIdle`): the leader is likely bringing those deltas already.
  */
 export interface CatchUpGate {
   /**
@@ -23,6 +25,13 @@ export interface CatchUpGate {
    * passed to it, with `false` when the leader caught up.
    */
   enter(onTurn: (leads: boolean) => void): CatchUpTurn;
+  /** Whether some session is pulling in bulk now (a leader holds the gate). */
+  busy(): boolean;
+  /**
+   * Runs `listener` once when no session leads any more (at once if none does). Returns a
+   * cancel function.
+   */
+  whenIdle(listener: () => void): () => void;
 }
 
 interface Place extends CatchUpTurn {
@@ -33,6 +42,14 @@ interface Place extends CatchUpTurn {
 export function createCatchUpGate(): CatchUpGate {
   let leading: Place | undefined;
   const waiting: Place[] = [];
+  const idleListeners = new Set<() => void>();
+
+  const checkIdle = (): void => {
+    if (leading !== undefined) return;
+    const listeners = [...idleListeners];
+    idleListeners.clear();
+    for (const listener of listeners) listener();
+  };
 
   const remove = (place: Place): void => {
     const index = waiting.indexOf(place);
@@ -49,6 +66,7 @@ export function createCatchUpGate(): CatchUpGate {
           leading = undefined;
           place.leader = false;
           for (const waiter of waiting.splice(0)) waiter.onTurn(false);
+          checkIdle();
         },
         leave() {
           if (leading !== place) {
@@ -58,7 +76,10 @@ export function createCatchUpGate(): CatchUpGate {
           leading = undefined;
           place.leader = false;
           const next = waiting.shift();
-          if (next === undefined) return;
+          if (next === undefined) {
+            checkIdle();
+            return;
+          }
           leading = next;
           next.leader = true;
           next.onTurn(true);
@@ -71,6 +92,15 @@ export function createCatchUpGate(): CatchUpGate {
         waiting.push(place);
       }
       return place;
+    },
+    busy: () => leading !== undefined,
+    whenIdle(listener) {
+      if (leading === undefined) {
+        listener();
+        return () => {};
+      }
+      idleListeners.add(listener);
+      return () => idleListeners.delete(listener);
     },
   };
 }

@@ -14,6 +14,12 @@ export const PROTOCOL_VERSION = 2;
 export const Feature = {
   /** This node accepts relayed deltas announced by id (`batch.h`) and asks for the ones it lacks. */
   LazyPush: 'lazy-push',
+  /**
+   * This node serves `subscribe.ids`: every feed entry, its own writes too, announced by id however
+   * far behind the puller is; and it takes relayed entries by id however far behind it is. Sent
+   * only to a peer that listed it; implies `lazy-push`.
+   */
+  CatchUpByIds: 'catch-up-by-ids',
 } as const;
 
 const name = z.string().min(1).max(512);
@@ -57,9 +63,11 @@ export const creditSchema = z.strictObject({ ...frame, t: z.literal('credit'), g
 /**
  * The pull request for the sender's changes feed. `from` is the cursor (stream every entry after
  * it); without `from` the sender of this message has no usable cursor and needs reconciliation
- * first, after which it sends another subscribe with `from`.
+ * first, after which it sends another subscribe with `from`. `ids` (only to a peer that listed
+ * `catch-up-by-ids`, only with `from`): announce the sender's own entries by id too while far
+ * behind — the puller holds most of them already, through another link.
  */
-export const subscribeSchema = z.strictObject({ ...frame, t: z.literal('subscribe'), from: seq.optional() });
+export const subscribeSchema = z.strictObject({ ...frame, t: z.literal('subscribe'), from: seq.optional(), ids: z.literal(true).optional() });
 
 /**
  * Deltas. With `seq`, the batch is the feed up to and including `seq` (entries the receiver

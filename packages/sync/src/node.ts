@@ -8,6 +8,7 @@ import {
   type Session,
   type SessionOptions,
   type SessionSnapshot,
+  type SessionStats,
 } from './session.ts';
 import type { SyncStore } from './store.ts';
 
@@ -40,6 +41,11 @@ export interface SyncNode {
   attach(channel: Channel, options?: SessionOptions): Session;
   sessions(): readonly Session[];
   peers(): readonly PeerInfo[];
+  /**
+   * Every session's counters added up since the node started, closed sessions included (the
+   * per-link counters of `peers()` start over with each link).
+   */
+  totals(): SessionStats;
   /** Addresses learnt through peer exchange, plus this node's own. */
   knownAddresses(): readonly string[];
   /** Addresses learnt through peer exchange only. */
@@ -50,12 +56,40 @@ export interface SyncNode {
 
 const MAX_KNOWN_ADDRESSES = 256;
 
+function emptyStats(): SessionStats {
+  return {
+    framesSent: 0,
+    framesReceived: 0,
+    bytesSent: 0,
+    bytesReceived: 0,
+    duplicateFrames: 0,
+    batchesSent: 0,
+    deltasSent: 0,
+    batchesReceived: 0,
+    deltasReceived: 0,
+    deltasStored: 0,
+    deltasRefused: 0,
+    rejectedBatches: 0,
+    strikes: 0,
+    reconciliations: 0,
+    idsAnnounced: 0,
+    announcementsReceived: 0,
+    announcementsWanted: 0,
+  };
+}
+
+function addStats(into: SessionStats, stats: Readonly<SessionStats>): void {
+  for (const key of Object.keys(into) as (keyof SessionStats)[]) into[key] += stats[key];
+}
+
 export function createSyncNode(options: SyncNodeOptions): SyncNode {
   const limits: SyncLimits = { ...defaultSyncLimits, ...options.limits };
   const scheduler = options.scheduler ?? createRealScheduler();
   const sessions = new Set<Session>();
   const own = new Set(options.advertise ?? []);
   const learnt = new Set<string>();
+  // Counters of the sessions that have closed; the open ones are added at each `totals()`.
+  const closedTotals = emptyStats();
 
   let localHead = 0;
   void options.store.head().then(
@@ -94,7 +128,10 @@ export function createSyncNode(options: SyncNodeOptions): SyncNode {
     attach(channel, sessionOptions = {}) {
       const session = createSession(context, channel, sessionOptions);
       sessions.add(session);
-      session.onClosed(() => sessions.delete(session));
+      session.onClosed(() => {
+        sessions.delete(session);
+        addStats(closedTotals, session.snapshot().stats);
+      });
       return session;
     },
     sessions() {
@@ -106,6 +143,11 @@ export function createSyncNode(options: SyncNodeOptions): SyncNode {
         const lag = snapshot.remoteHead === undefined ? 0 : Math.max(0, snapshot.remoteHead - (snapshot.cursor ?? 0));
         return { ...snapshot, lag };
       });
+    },
+    totals() {
+      const sum = { ...closedTotals };
+      for (const session of sessions) addStats(sum, session.snapshot().stats);
+      return sum;
     },
     knownAddresses() {
       return [...own, ...learnt];

@@ -11,6 +11,8 @@ import { createFrameOrder } from './frame-order.ts';
 import { createSendBuffer } from './send-buffer.ts';
 import { listIdsWithPrefixes } from './prefix-lookup.ts';
 import { admitDeltas, type RefusedDelta } from './admit-deltas.ts';
+import { createAnnouncementTracker } from './announcements.ts';
+import { createLazyPushPolicy, type LazyPushPolicy } from './lazy-push.ts';
 import type { PeerPolicy } from './peer-policy.ts';
 import type { SyncLimits } from './limits.ts';
 import {
@@ -133,10 +135,6 @@ const STRIKE_CODES = new Set<string>([
 ]);
 
 const WANT_CHUNK = 1024;
-/** Announcements after which lazy push checks how many the peer asked for. */
-const LAZY_PROBE = 32;
-/** Feed entries sent in full after a probe found the peer asking for most announcements. */
-const LAZY_EAGER_SPAN = 16_384;
 const MAX_CREDIT = 65_536;
 
 /**
@@ -213,12 +211,11 @@ export function createSession(context: SessionContext, channel: Channel, options
   // Negations already sent ahead of their place in the feed (bounded like `passing`).
   const sentNegations = new Set<string>();
   const filterKey = computeFilterKey(options.filter);
-  // Whether the peer takes relayed deltas by id (it said so in its hello).
+  // Whether the peer takes relayed deltas by id, and pulls by id (it said so in its hello).
   let peerLazy = false;
-  // Lazy push adapts to the link: announcements the peer keeps asking for mean this link is its
-  // path to those deltas (a line, say), and bodies are then sent in full for a span of the feed.
-  const probe = { announced: new Set<string>(), wanted: 0 };
-  let eagerUntil = 0;
+  let peerPullsByIds = false;
+  // What goes by id and what in full (set up once the link opens; see lazy-push.ts).
+  let lazyPush: LazyPushPolicy | undefined;
 
   // Pulling from the peer.
   let granted = 0;
@@ -233,19 +230,15 @@ export function createSession(context: SessionContext, channel: Channel, options
   let turn: CatchUpTurn | undefined;
   let catchUpTarget = 0;
   let cancelCatchUpWait: (() => void) | undefined;
+  // Whether this link has waited its turn once already (it is not held again).
+  let waitedTurn = false;
   let snapshot: IdIndex | undefined;
   const wants = new Set<string>();
   let sentDone = false;
   const drainWaiters: (() => void)[] = [];
-  // Lazy push: announced ids asked for and not received yet, each with the cursor its batch
-  // started from. The cursor is persisted no further than the oldest such floor, so a link that
-  // drops before the answers arrive resumes from before the announcement and hears it again.
-  interface Announced {
-    readonly floor: number;
-    outstanding: number;
-  }
-  const announced = new Map<string, Announced>();
-  const announcedQueue: Announced[] = [];
+  // Lazy push: announced ids not received yet, asked for or held back (see announcements.ts).
+  const announced = createAnnouncementTracker();
+  let cancelRelease: (() => void) | undefined;
 
   let awaitingPong: number | undefined;
   let pingNonce = 0;
@@ -445,7 +438,7 @@ export function createSession(context: SessionContext, channel: Channel, options
         void pump();
         return;
       case 'subscribe':
-        return onSubscribe(message.from);
+        return onSubscribe(message.from, message.ids === true);
       case 'batch':
         return onBatches([message]);
       case 'want':
@@ -472,7 +465,7 @@ export function createSession(context: SessionContext, channel: Channel, options
     for (const id of requested) {
       if (id.length === DELTA_ID_LENGTH) {
         extras.push(id);
-        if (probe.announced.delete(id)) probe.wanted++;
+        lazyPush?.wanted(id);
       } else prefixes.push(id);
     }
     if (prefixes.length > 0) {
@@ -515,6 +508,7 @@ export function createSession(context: SessionContext, channel: Channel, options
     }
     peerHello = hello;
     peerLazy = hello.features?.includes(Feature.LazyPush) === true;
+    peerPullsByIds = peerLazy && hello.features?.includes(Feature.CatchUpByIds) === true;
     if (context.secretFor !== undefined) {
       const secret = await context.secretFor(hello.node);
       if (secret === undefined) throw createSyncError(SyncErrorCode.AuthFailed, `no shared secret for ${hello.node}`);
@@ -547,6 +541,7 @@ export function createSession(context: SessionContext, channel: Channel, options
     if (addresses.length > 0) send({ t: 'peers', addresses: addresses.slice(0, 64) });
 
     peerFilter = hello.filter;
+    lazyPush = createLazyPushPolicy({ peerLazy, peerPullsByIds, filtered: peerFilter !== undefined, lazyPushLag: limits.lazyPushLag });
     await decidePull(true);
   };
 
@@ -560,14 +555,23 @@ export function createSession(context: SessionContext, channel: Channel, options
     const leading = turn?.leader === true;
     if (leading) catchUpTarget = remoteHead ?? peer!.head;
     if (saved !== undefined && saved.feedId === peer!.feedId && (saved.filter ?? '') === filterKey) {
-      startStreaming(saved.seq);
       persisted = saved.seq;
+      // Far behind the peer (back from a partition, say), this link takes turns with the node's
+      // other far-behind links, and pulls by id when the peer serves that: it asks for what it
+      // lacks, and the peer turns to bodies once it sees most announcements asked for.
+      const farBehind = (remoteHead ?? peer!.head) - saved.seq > limits.lazyPushLag;
+      const byIds = farBehind && peerPullsByIds && !filtered;
+      if (farBehind && !leading && gated && !waitedTurn && !filtered && canWaitTurn()) {
+        joinCatchUp(context.catchUpGate!, () => startStreaming(saved.seq, byIds));
+      } else {
+        startStreaming(saved.seq, byIds);
+      }
     } else if (peer!.head === 0) {
       // Nothing to pull yet: a plain pull from the start re-sends nothing.
       startStreaming(0);
     } else if ((await store.head()) === 0) {
-      if (!leading && gated && !filtered && limits.catchUpGateMs > 0 && context.catchUpGate !== undefined) {
-        joinCatchUp(context.catchUpGate);
+      if (!leading && gated && !filtered && canWaitTurn()) {
+        joinCatchUp(context.catchUpGate!, () => startStreaming(0));
       } else {
         startStreaming(0);
       }
@@ -593,27 +597,31 @@ export function createSession(context: SessionContext, channel: Channel, options
    * (reconciling, when the store is no longer empty) while the rest wait on. No wait lasts longer
    * than `catchUpGateMs`.
    */
-  const joinCatchUp = (gate: CatchUpGate): void => {
+  const joinCatchUp = (gate: CatchUpGate, lead: () => void): void => {
     turn = gate.enter((leads) => {
       cancelCatchUpWait?.();
       cancelCatchUpWait = undefined;
+      waitedTurn = true;
       if (!leads) turn = undefined;
       decideAgain(true);
     });
     if (turn.leader) {
       catchUpTarget = remoteHead ?? peer!.head;
-      startStreaming(0);
+      lead();
       return;
     }
     pull = 'waiting';
     cancelCatchUpWait = timer(limits.catchUpGateMs, () => {
       cancelCatchUpWait = undefined;
+      waitedTurn = true;
       turn?.leave();
       turn = undefined;
       // A stalled leader: stop waiting for it, even if that means a second full pull.
       decideAgain(false);
     });
   };
+
+  const canWaitTurn = (): boolean => limits.catchUpGateMs > 0 && context.catchUpGate !== undefined;
 
   const decideAgain = (gated: boolean): void => {
     chain = chain
@@ -632,15 +640,17 @@ export function createSession(context: SessionContext, channel: Channel, options
     turn = undefined;
   };
 
-  const startStreaming = (from: number): void => {
+  /** `byIds`: ask the peer to announce its own entries by id too (only a peer that serves it). */
+  const startStreaming = (from: number, byIds = false): void => {
     pull = 'streaming';
     cursor = Math.max(cursor ?? 0, from);
-    send({ t: 'subscribe', from });
+    send(byIds ? { t: 'subscribe', from, ids: true } : { t: 'subscribe', from });
   };
 
-  const onSubscribe = async (from: number | undefined): Promise<void> => {
+  const onSubscribe = async (from: number | undefined, byIds: boolean): Promise<void> => {
     const first = peerNeeds === undefined;
     if (first) peerNeeds = from === undefined;
+    lazyPush?.setPullByIds(byIds);
     if (from !== undefined) {
       position = from;
       sentSeq = from;
@@ -722,8 +732,7 @@ export function createSession(context: SessionContext, channel: Channel, options
 
   const persistCursor = async (): Promise<void> => {
     if (pull !== 'streaming' || wants.size > 0 || cursor === undefined) return;
-    while (announcedQueue.length > 0 && announcedQueue[0]!.outstanding === 0) announcedQueue.shift();
-    const seq = announcedQueue.length === 0 ? cursor : Math.min(cursor, announcedQueue[0]!.floor);
+    const seq = announced.persistable(cursor);
     if (persisted !== undefined && seq <= persisted) return;
     await store.setCursor(peer!.nodeId, filterKey === '' ? { feedId: peer!.feedId, seq } : { feedId: peer!.feedId, seq, filter: filterKey });
     persisted = Math.max(persisted ?? 0, seq);
@@ -776,11 +785,7 @@ export function createSession(context: SessionContext, channel: Channel, options
     for (const { message, deltas: batch } of received) {
       for (const delta of batch) {
         wants.delete(delta.id.slice(0, ID_PREFIX_LENGTH));
-        const pending = announced.get(delta.id);
-        if (pending !== undefined) {
-          announced.delete(delta.id);
-          pending.outstanding--;
-        }
+        announced.arrived(delta.id);
       }
       if (message.h !== undefined && message.h.length > 0) await onAnnounced(message.h, message.seq);
       if (message.seq !== undefined && pull === 'streaming') cursor = Math.max(cursor ?? 0, message.seq);
@@ -798,7 +803,11 @@ export function createSession(context: SessionContext, channel: Channel, options
     send({ t: 'error', code: SyncErrorCode.DeltaRefused, message, fatal: false, details: { refused: reasons, count: refused.length } });
   };
 
-  /** Asks for the announced deltas this node lacks (the answer comes as an ordinary batch). */
+  /**
+   * Asks for the announced deltas this node lacks (the answer comes as an ordinary batch) — or,
+   * while another link of this node pulls in bulk, holds the asking back until it is done: that
+   * link is most likely bringing the same deltas.
+   */
   const onAnnounced = async (ids: readonly string[], seq: number | undefined): Promise<void> => {
     stats.announcementsReceived += ids.length;
     if (seq === undefined || pull !== 'streaming') {
@@ -810,11 +819,48 @@ export function createSession(context: SessionContext, channel: Channel, options
     if (announced.size + missing.length > limits.maxPendingIds) {
       throw createSyncError(SyncErrorCode.FlowControlViolation, `more than ${limits.maxPendingIds} announced deltas outstanding`);
     }
-    const record: Announced = { floor: cursor ?? 0, outstanding: missing.length };
-    announcedQueue.push(record);
-    for (const id of missing) announced.set(id, record);
-    stats.announcementsWanted += missing.length;
-    for (let i = 0; i < missing.length; i += WANT_CHUNK) send({ t: 'want', ids: missing.slice(i, i + WANT_CHUNK) });
+    const gate = context.catchUpGate;
+    const holdBack = gate !== undefined && gate.busy() && turn?.leader !== true && limits.catchUpGateMs > 0;
+    announced.record(missing, cursor ?? 0, !holdBack);
+    if (holdBack) scheduleRelease(gate);
+    else askFor(missing);
+  };
+
+  const askFor = (ids: readonly string[]): void => {
+    stats.announcementsWanted += ids.length;
+    for (let i = 0; i < ids.length; i += WANT_CHUNK) send({ t: 'want', ids: ids.slice(i, i + WANT_CHUNK) });
+  };
+
+  /** Held-back announcements are checked again once the gate is idle, or after `catchUpGateMs`. */
+  const scheduleRelease = (gate: CatchUpGate): void => {
+    if (cancelRelease !== undefined) return;
+    let cancelIdle: () => void = () => {};
+    const release = (): void => {
+      cancelBoth();
+      cancels.delete(cancelBoth);
+      cancelRelease = undefined;
+      chain = chain.then(() => (state === 'open' ? releaseHeld() : undefined)).catch(handleFailure);
+    };
+    const cancelTimer = timer(limits.catchUpGateMs, release);
+    const cancelBoth = (): void => {
+      cancelIdle();
+      cancelTimer();
+    };
+    cancelRelease = cancelBoth;
+    cancels.add(cancelBoth);
+    cancelIdle = gate.whenIdle(release);
+  };
+
+  /** Asks for the held-back announcements that the store still lacks. */
+  const releaseHeld = async (): Promise<void> => {
+    const ids = announced.release();
+    if (ids.length === 0) return;
+    const held = new Set((await store.getMany(ids)).map((delta) => delta.id));
+    for (const id of held) announced.arrived(id);
+    const missing = ids.filter((id) => !held.has(id));
+    if (missing.length > 0) askFor(missing);
+    await persistCursor();
+    checkCaughtUp();
   };
 
   const grant = (batches: number): void => {
@@ -903,15 +949,8 @@ export function createSession(context: SessionContext, channel: Channel, options
     if (position !== from || state !== 'open') return state === 'open';
     if (entries.length === 0) return false;
     let last = from;
-    if (probe.announced.size + probe.wanted >= LAZY_PROBE) {
-      // Wants still in flight count as not wanted: the verdict leans to lazy.
-      if (probe.wanted * 2 > LAZY_PROBE) eagerUntil = from + LAZY_EAGER_SPAN;
-      probe.announced.clear();
-      probe.wanted = 0;
-    }
-    // Near the live edge, deltas relayed from a third node go by id: in a mesh the peer has
-    // usually had them from their origin already. Far behind (catch-up), bodies are faster.
-    const lazy = peerLazy && peerFilter === undefined && from >= eagerUntil && context.localHead() - from <= limits.lazyPushLag;
+    // Which entries go by id: relayed ones near the live edge, and more (see lazy-push.ts).
+    const mode = lazyPush!.modeFor(from, context.localHead());
     const ids: string[] = [];
     for (const entry of entries) {
       const echo = entry.origin === peer!.nodeId;
@@ -919,10 +958,10 @@ export function createSession(context: SessionContext, channel: Channel, options
         // Never echo a delta to the peer it came from; the cursor still moves past it.
         if (echo) {
           // Skipped.
-        } else if (lazy && entry.origin !== undefined) {
+        } else if (entry.origin === undefined ? mode.own : mode.relayed) {
           if (encoder.bytes + (ids.length + 1) * (DELTA_ID_LENGTH + 3) > limits.maxBatchBytes) break;
           ids.push(entry.delta.id);
-          probe.announced.add(entry.delta.id);
+          lazyPush!.announced(entry.delta.id, entry.origin !== undefined);
         } else if (!encoder.add(entry.delta)) break;
       } else {
         const sent = await passes(peerFilter, entry.delta, 0);
@@ -1022,7 +1061,7 @@ export function createSession(context: SessionContext, channel: Channel, options
       nonce,
       ...(options.filter === undefined ? {} : { filter: options.filter }),
       // A filtered pull is served in full: the server's filter path sends bodies only.
-      ...(limits.lazyPush && options.filter === undefined ? { features: [Feature.LazyPush] } : {}),
+      ...(limits.lazyPush && options.filter === undefined ? { features: [Feature.LazyPush, Feature.CatchUpByIds] } : {}),
     });
   })().catch(handleFailure);
 

@@ -303,7 +303,7 @@ describe('session: handshake and hostile peers', () => {
     raw.hello({ feed: { id: 'raw-feed', head: 5 } });
     await scheduler.advance(20);
     // a subscribed from its cursor; announce two deltas it holds and two it lacks.
-    expect(raw.received.find((message) => message.t === 'hello')).toMatchObject({ features: ['lazy-push'] });
+    expect(raw.received.find((message) => message.t === 'hello')).toMatchObject({ features: ['lazy-push', 'catch-up-by-ids'] });
     const lacking = generateDeltas(2, 41, 'lacking');
     const ids = [...known, ...lacking].map((delta) => delta.id);
     raw.send({ t: 'batch', seq: 4, d: encodeBatch([]), h: ids });

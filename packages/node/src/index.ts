@@ -11,3 +11,9 @@ export {
   type SignaturePolicy,
   type SignatureCheckOptions,
 } from './verify-signatures.ts';
+export type {
+  InvalidEntitiesInput,
+  InvalidEntitiesPageJson,
+  NodeValidation,
+  ValidateInput,
+} from './node-validate.ts';

@@ -17,3 +17,5 @@ export type {
   NodeValidation,
   ValidateInput,
 } from './node-validate.ts';
+// The reports those carry, so that a transport or client needs no import of @rhizome/views.
+export type { ValidationProblem, ValidationReport } from '@rhizome/views';

@@ -109,7 +109,9 @@ export function createNodeValidation(options: NodeValidationOptions): NodeValida
           ...(properties === undefined ? {} : { properties }),
           ...(after === undefined ? {} : { after }),
         });
-        if (hops === 0) await cache.ensure(page.entities);
+        // One storage call for the page's own closures; then, when references are checked, each
+        // entity's one hop (what is already resident costs nothing).
+        await cache.ensure(page.entities);
         for (const [i, id] of page.entities.entries()) {
           if (hops > 0) await cache.ensureNested(id, hops);
           scanned++;

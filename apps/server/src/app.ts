@@ -22,6 +22,7 @@ import { createEntityRoutes } from './rest/entities-routes.ts';
 import type { ServerEnv } from './rest/env.ts';
 import { createPeerRoutes } from './rest/peers-routes.ts';
 import { createSchemaRoutes } from './rest/schemas-routes.ts';
+import { createSchemaValidationRoutes } from './rest/schema-validation-routes.ts';
 import { createRequestGuards, requireJsonBody } from './request-guards.ts';
 import type { Authenticator } from './tokens.ts';
 import { assertSubscriptionAllowed } from './trpc-guards.ts';
@@ -164,6 +165,7 @@ export function createApp(options: AppOptions): Hono<ServerEnv> {
   app.route('/api/deltas', createDeltaRoutes());
   app.route('/api/entities', createEntityRoutes());
   app.route('/api/schemas', createSchemaRoutes());
+  app.route('/api/schemas', createSchemaValidationRoutes());
   // The Explorer web app: public like /healthz; it asks for a token and sends it with each call.
   app.route('/', createExplorerRoutes());
   app.route('/api/peers', createPeerRoutes(options.peers));

@@ -30,6 +30,8 @@ export interface ServerConfig {
   readonly maxWatchedEntities: number;
   /** RHIZOME_QUERY_MAX_SORTED: candidates a sorted query may scan (past it: QUERY_TOO_BROAD). */
   readonly maxSortedCandidates: number;
+  /** RHIZOME_VALIDATE_MAX_SCAN: candidates one page of GET /api/schemas/:name/invalid checks. */
+  readonly maxValidationScan: number;
   /** Timeouts and the per-address cap of client connections (RHIZOME_*_TIMEOUT_MS, …). */
   readonly connections: ConnectionLimits;
   /** RHIZOME_CORS_ORIGINS: web origins that may call the node from a browser, CORS included. */
@@ -242,6 +244,7 @@ const envSchema = z.object({
   RHIZOME_CACHE_MB: integer(1, 1_048_576).default(256),
   RHIZOME_MAX_WATCHED_ENTITIES: integer(1, 10_000_000).default(100_000),
   RHIZOME_QUERY_MAX_SORTED: integer(1, 10_000_000).default(10_000),
+  RHIZOME_VALIDATE_MAX_SCAN: integer(1, 10_000_000).default(10_000),
   RHIZOME_HEADERS_TIMEOUT_MS: integer(100, 600_000).default(10_000),
   RHIZOME_REQUEST_TIMEOUT_MS: integer(100, 3_600_000).default(60_000),
   RHIZOME_KEEP_ALIVE_TIMEOUT_MS: integer(100, 600_000).default(5_000),
@@ -323,6 +326,7 @@ export function loadConfig(
     cacheBytes: values.RHIZOME_CACHE_MB * 1024 * 1024,
     maxWatchedEntities: values.RHIZOME_MAX_WATCHED_ENTITIES,
     maxSortedCandidates: values.RHIZOME_QUERY_MAX_SORTED,
+    maxValidationScan: values.RHIZOME_VALIDATE_MAX_SCAN,
     connections: {
       headersTimeoutMs: values.RHIZOME_HEADERS_TIMEOUT_MS,
       requestTimeoutMs: values.RHIZOME_REQUEST_TIMEOUT_MS,
@@ -474,6 +478,12 @@ export const CONFIG_FLAGS: readonly ConfigFlag[] = [
     variable: 'RHIZOME_QUERY_MAX_SORTED',
     value: '<n>',
     help: 'candidate entities a sorted query may scan before QUERY_TOO_BROAD (default 10000)',
+  },
+  {
+    flag: 'validate-max-scan',
+    variable: 'RHIZOME_VALIDATE_MAX_SCAN',
+    value: '<n>',
+    help: 'candidate entities one page of invalid-entity reports checks; a cursor goes on (default 10000)',
   },
   {
     flag: 'headers-timeout-ms',

@@ -72,6 +72,7 @@ export async function startServer(
       cacheBytes: config.cacheBytes,
       maxWatchedEntities: config.maxWatchedEntities,
       maxSortedCandidates: config.maxSortedCandidates,
+      maxValidationScan: config.maxValidationScan,
       requireSignatures: config.requireSignatures,
       adminKeys: config.adminKeys,
       onError: (error) => logger.error({ err: error }, 'entity cache: a load failed'),

@@ -11,3 +11,11 @@ export {
   type SignaturePolicy,
   type SignatureCheckOptions,
 } from './verify-signatures.ts';
+export type {
+  InvalidEntitiesInput,
+  InvalidEntitiesPageJson,
+  NodeValidation,
+  ValidateInput,
+} from './node-validate.ts';
+// The reports those carry, so that a transport or client needs no import of @rhizome/views.
+export type { ValidationProblem, ValidationReport } from '@rhizome/views';

@@ -9,6 +9,7 @@ import type {
   Where,
 } from '@rhizome/views';
 import type { Principal } from './principal.ts';
+import type { NodeValidation } from './node-validate.ts';
 import type { EntityCacheStats } from './entity-cache.ts';
 import type { SignaturePolicy } from './verify-signatures.ts';
 
@@ -89,7 +90,7 @@ export interface QueryInput extends ReadOptionsJson {
  * The service behind every transport (tRPC, REST, later the CLI and sync): storage is the truth,
  * entity views are read through a bounded cache of entity closures loaded from storage on a miss and kept in step by every append (this node's and, on a shared database, other processes'). Knows nothing of HTTP.
  */
-export interface RhizomeNode {
+export interface RhizomeNode extends NodeValidation {
   readonly nodeId: string;
   /** Validate every input (nothing is stored when one fails), store the batch durably and atomically, then update views and subscribers. */
   write(
@@ -221,6 +222,8 @@ export interface CreateNodeOptions {
    * query fails with QUERY_TOO_BROAD. The node sorts in memory until the indexed query path lands.
    */
   readonly maxSortedCandidates?: number;
+  /** Candidate entities one `listInvalid` page checks at most (default 10,000); see `NodeValidation`. */
+  readonly maxValidationScan?: number;
   /** Open query subscriptions at most (default 100): each costs a query per write batch. */
   readonly maxQuerySubscriptions?: number;
   /** Custom property resolvers that schemas may name (`"resolver": { "custom": "<name>" }`). */

@@ -13,6 +13,7 @@ import { completeDelta } from './complete-delta.ts';
 import { createEntityCache } from './entity-cache.ts';
 import { createGroupCommit } from './group-commit.ts';
 import { createNodeReads } from './node-reads.ts';
+import { createNodeValidation } from './node-validate.ts';
 import { createNodeWatches } from './node-watches.ts';
 import { checkSignatures, isCreatorEntity, normalizeAdminKeys } from './verify-signatures.ts';
 import type { CreateNodeOptions, RhizomeNode, WriteResult } from './node-types.ts';
@@ -51,6 +52,13 @@ export async function createRhizomeNode(options: CreateNodeOptions): Promise<Rhi
   const maxPageSize = options.maxPageSize ?? 1000;
   const reads = createNodeReads(store, cache, schemas, maxPageSize, {
     maxSortedCandidates: options.maxSortedCandidates ?? 10_000,
+  });
+  const validation = createNodeValidation({
+    store,
+    cache,
+    requireSchema: reads.requireSchema,
+    checkLimit: reads.checkLimit,
+    ...(options.maxValidationScan === undefined ? {} : { maxScan: options.maxValidationScan }),
   });
   const stats = { deltasStored: 0, deltasDuplicate: 0, writeBatches: 0, subscribersDropped: 0 };
 
@@ -252,6 +260,8 @@ export async function createRhizomeNode(options: CreateNodeOptions): Promise<Rhi
     },
     referencesTo: reads.referencesTo,
     inspect: reads.inspect,
+    validate: validation.validate,
+    listInvalid: validation.listInvalid,
     watchEntity: watches.watchEntity,
     watchQuery: (input, signal) => watches.watchQuery(input, node.query, signal),
     async *watchDeltas(signal) {

@@ -16,3 +16,5 @@ export * from './view-store.ts';
 export * from './inspect.ts';
 export * from './sharded-map.ts';
 export * from './creator-keys.ts';
+export * from './validate.ts';
+export * from './list-invalid-entities.ts';

@@ -1,8 +1,11 @@
 /** The @rhizome/views defects issue 14 names, each pinned. */
 import { createDeltaBuilder, type Delta, type PropertyValue } from '@rhizome/core';
 import { describe, expect, it } from 'vitest';
+import { listInvalidEntities } from './list-invalid-entities.ts';
 import { defineSchema, prop } from './schema.ts';
+import { parseSchema, serializeSchema } from './schema-json.ts';
 import type { EntityResolver } from './types.ts';
+import { validateEntity } from './validate.ts';
 import { createViewStore } from './view-store.ts';
 
 const at = (time: number, creator = 'alice') =>
@@ -243,6 +246,41 @@ describe('issue 14: references inside composite values', () => {
     );
     expect(store.resolve(flat, 'dan')).toEqual({ collaborations: [] });
     expect(store.view('dan')).toEqual({ collaborations: { budget: 10, year: 2026 } });
+  });
+});
+
+describe('issue 14: required properties and the validation report', () => {
+  it('defect 14.5: a schema marks a property required, and the invalid entities can be listed', () => {
+    const person = defineSchema({
+      name: 'person',
+      properties: { name: prop.string({ required: true }), age: prop.number() },
+    });
+    expect(parseSchema(JSON.stringify(serializeSchema(person))).properties.name?.required).toBe(
+      true,
+    );
+    const store = createViewStore({ schemas: [person] });
+    const named = set(1, 'ada', { name: 'Ada' });
+    store.ingestMany([
+      named,
+      set(1, 'ada', { age: 36 }),
+      set(2, 'bob', { age: 40 }),
+      set(3, 'cy', { name: 'Cy' }),
+    ]);
+    expect(validateEntity(store, person, 'ada').valid).toBe(true);
+    expect(listInvalidEntities(store, person).reports).toEqual([
+      {
+        id: 'bob',
+        schema: 'person',
+        valid: false,
+        problems: [{ property: 'name', code: 'MISSING' }],
+      },
+    ]);
+    // Negating ada's only name makes her invalid too.
+    store.ingest(negate(4, named));
+    expect(listInvalidEntities(store, person).reports.map((report) => report.id)).toEqual([
+      'ada',
+      'bob',
+    ]);
   });
 });
 

@@ -17,6 +17,8 @@ export interface PropertyJson {
   readonly target?: string;
   readonly depth?: number;
   readonly value?: { readonly localContext: string };
+  /** Written only when true; a schema stored before it existed parses as before. */
+  readonly required?: boolean;
 }
 
 /** The JSON form of a schema, as a server accepts it at runtime. */
@@ -40,6 +42,7 @@ const propertyJsonSchema = z.strictObject({
   target: z.string().min(1).optional(),
   depth: z.number().int().min(0).optional(),
   value: z.strictObject({ localContext: z.string() }).optional(),
+  required: z.boolean().optional(),
 });
 
 const schemaJsonSchema = z.strictObject({
@@ -90,6 +93,7 @@ export function serializeSchema(schema: Schema): SchemaJson {
           : { target: typeof definition.target === 'string' ? definition.target : definition.target.name }),
         ...(definition.depth === undefined ? {} : { depth: definition.depth }),
         ...(definition.value === undefined ? {} : { value: { localContext: definition.value.localContext } }),
+        ...(definition.required === true ? { required: true } : {}),
       },
     });
   }
@@ -147,6 +151,7 @@ export function parseSchema(input: unknown, options: SchemaParseOptions = {}): S
         ...(property.target === undefined ? {} : { target: property.target }),
         ...(property.depth === undefined ? {} : { depth: property.depth }),
         ...(property.value === undefined ? {} : { value: property.value }),
+        ...(property.required === true ? { required: true } : {}),
       }),
     });
   }

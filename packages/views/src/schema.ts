@@ -31,6 +31,12 @@ export interface PropertyDefinition<
   /** References only: how many levels of nested views to expand (default 1). */
   readonly depth?: number;
   readonly value?: ValueOverride;
+  /**
+   * The property must have a value: `validateEntity` reports an entity where no visible delta
+   * gives it one of its kind. Resolution ignores it (a view may still lack the property), since
+   * deltas from anywhere are accepted; validation is a report, not a write check.
+   */
+  readonly required?: boolean;
 }
 
 export type PropertyDefinitions = Readonly<Record<string, PropertyDefinition>>;
@@ -124,6 +130,8 @@ export type ViewOf<S> =
 export interface PropertyOptions<Spec extends ResolverSpec> {
   readonly resolver?: Spec;
   readonly value?: ValueOverride;
+  /** See `PropertyDefinition.required`. */
+  readonly required?: boolean;
 }
 
 export interface ReferenceOptions<Spec extends ResolverSpec> extends PropertyOptions<Spec> {
@@ -146,6 +154,11 @@ function createProperty<
     ...(target === undefined ? {} : { target }),
     ...(options?.depth === undefined ? {} : { depth: options.depth }),
     ...(options?.value === undefined ? {} : { value: options.value }),
+    // `false` is dropped, so a schema without required properties keeps its old shape and JSON
+    // (anything but a boolean is kept for `assertValidSchema` to reject).
+    ...(options?.required === undefined || options.required === false
+      ? {}
+      : { required: options.required }),
   });
 }
 
@@ -235,6 +248,8 @@ export function assertValidSchema(schema: Schema): void {
         fail('depth must be a non-negative integer', [...path, 'depth']);
       }
     }
+    if (definition.required !== undefined && typeof definition.required !== 'boolean')
+      fail('required must be a boolean', [...path, 'required']);
     const value = definition.value;
     if (
       value !== undefined &&

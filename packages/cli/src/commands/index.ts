@@ -11,6 +11,7 @@ import { schemaGetCommand, schemaListCommand, schemaPutCommand } from './schema.
 import { serveCommand } from './serve.ts';
 import { statusCommand } from './status.ts';
 import { typesCommand } from './types.ts';
+import { validateCommand } from './validate.ts';
 
 /** In the order `rhizome --help` lists them. */
 export const COMMANDS: readonly Command[] = [
@@ -24,6 +25,7 @@ export const COMMANDS: readonly Command[] = [
   schemaPutCommand,
   schemaGetCommand,
   schemaListCommand,
+  validateCommand,
   exportCommand,
   importCommand,
   typesCommand,

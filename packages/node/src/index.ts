@@ -11,3 +11,10 @@ export {
   type SignaturePolicy,
   type SignatureCheckOptions,
 } from './verify-signatures.ts';
+export {
+  MAX_TRUSTED_CREATORS,
+  createVerifiedCheck,
+  parseTrust,
+  trustSchema,
+  type TrustJson,
+} from './trust-filter.ts';

@@ -11,10 +11,7 @@ export const MAX_TRUSTED_CREATORS = 100;
  * deltas whose signature verifies by a currently valid key of their creator (`_creator:<id>`, see
  * `resolveCreatorKeys`) or by an admin key, which signs as anyone. Both given: both must hold.
  */
-export interface TrustJson {
-  readonly creators?: readonly string[];
-  readonly signed?: boolean;
-}
+export type TrustJson = z.infer<typeof trustSchema>;
 
 export const trustSchema = z.strictObject({
   creators: z

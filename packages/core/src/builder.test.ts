@@ -42,16 +42,12 @@ describe('createDeltaBuilder', () => {
 
   it('shares one value pointer when entities agree on a value', () => {
     const delta = start().set('alice', { city: 'Paris' }).set('bob', { city: 'Paris' }).build();
-    expect(delta.pointers.filter((p) => p.localContext === 'city')).toEqual([
-      { localContext: 'city', target: 'Paris' },
-    ]);
+    expect(delta.pointers.filter((p) => p.localContext === 'city')).toEqual([{ localContext: 'city', target: 'Paris' }]);
     expect(delta.pointers.filter((p) => p.localContext === 'entity')).toHaveLength(2);
   });
 
   it('sets every kind of value, including a reference and null', () => {
-    const delta = start()
-      .set('alice', { employer: { id: 'acme' }, nickname: null, active: true, score: 1.5 })
-      .build();
+    const delta = start().set('alice', { employer: { id: 'acme' }, nickname: null, active: true, score: 1.5 }).build();
     expect(delta.pointers.filter((p) => p.localContext !== 'entity')).toEqual([
       { localContext: 'employer', target: { id: 'acme' } },
       { localContext: 'nickname', target: null },
@@ -65,29 +61,18 @@ describe('createDeltaBuilder', () => {
     expect(attempt).toThrow(/two different values/);
     expect(codeOf(attempt)).toBe('BUILDER_CONFLICT');
     // A string and a reference with the same text are different values too.
-    expect(
-      codeOf(() =>
-        start()
-          .set('a', { boss: 'bob' })
-          .set('c', { boss: { id: 'bob' } }),
-      ),
-    ).toBe('BUILDER_CONFLICT');
+    expect(codeOf(() => start().set('a', { boss: 'bob' }).set('c', { boss: { id: 'bob' } }))).toBe('BUILDER_CONFLICT');
     expect(codeOf(() => start().set('a', { n: 1 }).set('c', { n: '1' }))).toBe('BUILDER_CONFLICT');
   });
 
   it('rejects set() without properties or with an undefined value', () => {
     expect(codeOf(() => start().set('alice', {}))).toBe('BUILDER_INVALID');
-    expect(codeOf(() => start().set('alice', { name: undefined as never }))).toBe(
-      'BUILDER_INVALID',
-    );
+    expect(codeOf(() => start().set('alice', { name: undefined as never }))).toBe('BUILDER_INVALID');
   });
 
   it('relates entities with one reference pointer at each end', () => {
     const delta = start()
-      .relate(
-        { entity: 'alice', property: 'employer', role: 'employee' },
-        { entity: { id: 'acme' }, property: 'employees' },
-      )
+      .relate({ entity: 'alice', property: 'employer', role: 'employee' }, { entity: { id: 'acme' }, property: 'employees' })
       .build();
     expect(delta.pointers).toEqual([
       { localContext: 'employee', target: { id: 'alice' }, targetContext: 'employer' },
@@ -97,11 +82,7 @@ describe('createDeltaBuilder', () => {
 
   it('relates more than two entities and rejects fewer than two ends', () => {
     const ends = ['a', 'b', 'c'].map((entity) => ({ entity, property: 'members' }));
-    expect(
-      start()
-        .relate(...ends)
-        .build().pointers,
-    ).toHaveLength(3);
+    expect(start().relate(...ends).build().pointers).toHaveLength(3);
     expect(codeOf(() => start().relate({ entity: 'a', property: 'p' }))).toBe('BUILDER_INVALID');
   });
 
@@ -113,9 +94,7 @@ describe('createDeltaBuilder', () => {
   it('negates a delta with negates → { id } @ negated_by', () => {
     const original = start().set('alice', { name: 'Alice' }).build();
     const negation = start().negate(original.id).build();
-    expect(negation.pointers).toEqual([
-      { localContext: 'negates', target: { id: original.id }, targetContext: 'negated_by' },
-    ]);
+    expect(negation.pointers).toEqual([{ localContext: 'negates', target: { id: original.id }, targetContext: 'negated_by' }]);
   });
 
   it('declares a transaction with _transaction → { id } @ size and a size primitive', () => {
@@ -133,21 +112,13 @@ describe('createDeltaBuilder', () => {
   });
 
   it('rejects a transaction size that conflicts with a property called size', () => {
-    expect(codeOf(() => start().set('box', { size: 2 }).declareTransaction('tx', 3))).toBe(
-      'BUILDER_CONFLICT',
-    );
-    expect(
-      start().set('box', { size: 3 }).declareTransaction('tx', 3).build().pointers,
-    ).toHaveLength(3);
+    expect(codeOf(() => start().set('box', { size: 2 }).declareTransaction('tx', 3))).toBe('BUILDER_CONFLICT');
+    expect(start().set('box', { size: 3 }).declareTransaction('tx', 3).build().pointers).toHaveLength(3);
   });
 
   it('joins a transaction with _transaction → { id } @ deltas', () => {
     const delta = start().inTransaction('tx-1').set('alice', { name: 'Alice' }).build();
-    expect(delta.pointers[0]).toEqual({
-      localContext: '_transaction',
-      target: { id: 'tx-1' },
-      targetContext: 'deltas',
-    });
+    expect(delta.pointers[0]).toEqual({ localContext: '_transaction', target: { id: 'tx-1' }, targetContext: 'deltas' });
   });
 
   it('returns a copy from pointers()', () => {
@@ -178,44 +149,22 @@ describe('createDeltaBuilder', () => {
 
   it('takes timeCreated from at(), then the option, then the clock, then Date.now', () => {
     const clock = createClock({ wallClock: () => 5000 });
-    expect(
-      createDeltaBuilder({ creator: 'c', host: 'h', clock })
-        .at(7)
-        .pointer({ localContext: 'p', target: 1 })
-        .build().timeCreated,
-    ).toBe(7);
-    expect(
-      createDeltaBuilder({ creator: 'c', host: 'h', clock, timeCreated: 9 })
-        .pointer({ localContext: 'p', target: 1 })
-        .build().timeCreated,
-    ).toBe(9);
-    const fromClock = createDeltaBuilder({ creator: 'c', host: 'h', clock }).pointer({
-      localContext: 'p',
-      target: 1,
-    });
+    expect(createDeltaBuilder({ creator: 'c', host: 'h', clock }).at(7).pointer({ localContext: 'p', target: 1 }).build().timeCreated).toBe(7);
+    expect(createDeltaBuilder({ creator: 'c', host: 'h', clock, timeCreated: 9 }).pointer({ localContext: 'p', target: 1 }).build().timeCreated).toBe(9);
+    const fromClock = createDeltaBuilder({ creator: 'c', host: 'h', clock }).pointer({ localContext: 'p', target: 1 });
     expect(fromClock.build().timeCreated).toBe(5000);
     expect(fromClock.build().timeCreated).toBe(5001);
     const before = Date.now();
-    const fromWall = createDeltaBuilder({ creator: 'c', host: 'h' })
-      .pointer({ localContext: 'p', target: 1 })
-      .build();
+    const fromWall = createDeltaBuilder({ creator: 'c', host: 'h' }).pointer({ localContext: 'p', target: 1 }).build();
     expect(fromWall.timeCreated).toBeGreaterThanOrEqual(before);
   });
 
   it('reports invalid content with the validation codes', () => {
     expect(codeOf(() => start().build())).toBe('DELTA_INVALID');
-    expect(codeOf(() => start().pointer({ localContext: '', target: 1 }).build())).toBe(
-      'POINTER_INVALID',
-    );
-    expect(codeOf(() => start().at(-5).pointer({ localContext: 'p', target: 1 }).build())).toBe(
+    expect(codeOf(() => start().pointer({ localContext: '', target: 1 }).build())).toBe('POINTER_INVALID');
+    expect(codeOf(() => start().at(-5).pointer({ localContext: 'p', target: 1 }).build())).toBe('DELTA_INVALID');
+    expect(codeOf(() => createDeltaBuilder({ creator: '', host: 'h', timeCreated: 1 }).pointer({ localContext: 'p', target: 1 }).build())).toBe(
       'DELTA_INVALID',
     );
-    expect(
-      codeOf(() =>
-        createDeltaBuilder({ creator: '', host: 'h', timeCreated: 1 })
-          .pointer({ localContext: 'p', target: 1 })
-          .build(),
-      ),
-    ).toBe('DELTA_INVALID');
   });
 });

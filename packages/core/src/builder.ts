@@ -41,10 +41,7 @@ export interface DeltaBuilder {
   /** Fix `timeCreated` (ms since epoch). */
   at(timeCreated: number): DeltaBuilder;
   /** Set properties of an entity. */
-  set(
-    entity: string | Reference,
-    properties: Readonly<Record<string, PropertyValue>>,
-  ): DeltaBuilder;
+  set(entity: string | Reference, properties: Readonly<Record<string, PropertyValue>>): DeltaBuilder;
   /** Relate entities: one reference pointer per end, each listed under its property. */
   relate(...ends: RelationEnd[]): DeltaBuilder;
   /** Add a raw pointer. */
@@ -76,10 +73,7 @@ export function createDeltaBuilder(options: DeltaBuilderOptions): DeltaBuilder {
     const existing = values.get(property);
     if (existing === undefined) {
       values.set(property, key);
-      pointers.push({
-        localContext: property,
-        target: isReference(value) ? { id: value.id } : value,
-      });
+      pointers.push({ localContext: property, target: isReference(value) ? { id: value.id } : value });
     } else if (existing !== key) {
       throw new RhizomeError(
         CoreErrorCode.BuilderConflict,
@@ -103,19 +97,11 @@ export function createDeltaBuilder(options: DeltaBuilderOptions): DeltaBuilder {
       for (const property of names) {
         const value = properties[property];
         if (value === undefined) {
-          throw new RhizomeError(
-            CoreErrorCode.BuilderInvalid,
-            `property "${property}" is undefined`,
-            {
-              path: [property],
-            },
-          );
+          throw new RhizomeError(CoreErrorCode.BuilderInvalid, `property "${property}" is undefined`, {
+            path: [property],
+          });
         }
-        pointers.push({
-          localContext: Vocabulary.entity,
-          target: reference,
-          targetContext: property,
-        });
+        pointers.push({ localContext: Vocabulary.entity, target: reference, targetContext: property });
         addValue(property, value);
       }
       return builder;
@@ -147,10 +133,7 @@ export function createDeltaBuilder(options: DeltaBuilderOptions): DeltaBuilder {
     },
     declareTransaction(transactionId, size) {
       if (!Number.isInteger(size) || size < 1) {
-        throw new RhizomeError(
-          CoreErrorCode.BuilderInvalid,
-          `transaction size must be a positive integer, got ${size}`,
-        );
+        throw new RhizomeError(CoreErrorCode.BuilderInvalid, `transaction size must be a positive integer, got ${size}`);
       }
       pointers.push({
         localContext: Vocabulary.transaction,
@@ -173,12 +156,7 @@ export function createDeltaBuilder(options: DeltaBuilderOptions): DeltaBuilder {
     },
     build() {
       const time = timeCreated ?? options.clock?.now() ?? Date.now();
-      const delta = createDelta({
-        timeCreated: time,
-        host: options.host,
-        creator: options.creator,
-        pointers,
-      });
+      const delta = createDelta({ timeCreated: time, host: options.host, creator: options.creator, pointers });
       return sign === undefined ? delta : sign(delta);
     },
   };

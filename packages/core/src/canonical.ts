@@ -68,7 +68,5 @@ export function canonicalJson(value: unknown): string {
   const keys = Object.keys(record)
     .filter((key) => record[key] !== undefined)
     .sort();
-  return (
-    '{' + keys.map((key) => JSON.stringify(key) + ':' + canonicalJson(record[key])).join(',') + '}'
-  );
+  return '{' + keys.map((key) => JSON.stringify(key) + ':' + canonicalJson(record[key])).join(',') + '}';
 }

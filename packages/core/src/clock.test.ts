@@ -72,11 +72,7 @@ describe('createClock', () => {
       expect.unreachable();
     } catch (error) {
       expect(isRhizomeError(error, 'CLOCK_DRIFT')).toBe(true);
-      expect((error as { details: unknown }).details).toEqual({
-        timeCreated: 1201,
-        wall: 1000,
-        maxDriftMs: 100,
-      });
+      expect((error as { details: unknown }).details).toEqual({ timeCreated: 1201, wall: 1000, maxDriftMs: 100 });
     }
     expect(clock.last()).toBe(1100);
     expect(clock.now()).toBe(1101);
@@ -117,9 +113,7 @@ describe('createClock', () => {
 
   it('rejects NaN instead of being poisoned by it', () => {
     const clock = createClock({ wallClock: () => 1000 });
-    expect(() => clock.observe(Number.NaN)).toThrow(
-      expect.objectContaining({ code: 'DELTA_INVALID' }),
-    );
+    expect(() => clock.observe(Number.NaN)).toThrow(expect.objectContaining({ code: 'DELTA_INVALID' }));
     expect(clock.now()).toBe(1000);
   });
 

@@ -4,11 +4,7 @@ import { CoreErrorCode, RhizomeError, formatPath, isRhizomeError } from './error
 describe('RhizomeError', () => {
   it('carries a stable code, a path, details and a cause', () => {
     const cause = new SyntaxError('bad');
-    const error = new RhizomeError(CoreErrorCode.DeltaInvalid, 'broken', {
-      cause,
-      path: ['pointers', 0],
-      details: { n: 1 },
-    });
+    const error = new RhizomeError(CoreErrorCode.DeltaInvalid, 'broken', { cause, path: ['pointers', 0], details: { n: 1 } });
     expect(error).toBeInstanceOf(Error);
     expect(error.name).toBe('RhizomeError');
     expect(error.code).toBe('DELTA_INVALID');
@@ -23,21 +19,9 @@ describe('RhizomeError', () => {
   });
 
   it('serialises to the wire shape with toJSON, leaving out what is absent', () => {
-    const full = new RhizomeError('DELTA_ID_MISMATCH', 'm', {
-      path: ['id'],
-      details: { expected: 'a' },
-      cause: new Error('hidden'),
-    });
-    expect(JSON.parse(JSON.stringify(full))).toEqual({
-      code: 'DELTA_ID_MISMATCH',
-      message: 'm',
-      path: ['id'],
-      details: { expected: 'a' },
-    });
-    expect(new RhizomeError('CLOCK_DRIFT', 'm').toJSON()).toEqual({
-      code: 'CLOCK_DRIFT',
-      message: 'm',
-    });
+    const full = new RhizomeError('DELTA_ID_MISMATCH', 'm', { path: ['id'], details: { expected: 'a' }, cause: new Error('hidden') });
+    expect(JSON.parse(JSON.stringify(full))).toEqual({ code: 'DELTA_ID_MISMATCH', message: 'm', path: ['id'], details: { expected: 'a' } });
+    expect(new RhizomeError('CLOCK_DRIFT', 'm').toJSON()).toEqual({ code: 'CLOCK_DRIFT', message: 'm' });
   });
 
   it('can be extended by other packages with their own codes', () => {

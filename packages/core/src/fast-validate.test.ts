@@ -60,12 +60,7 @@ const pathChoices = [
 ] as const;
 
 /** Sets (or, for undefined, deletes) the value at a path in a JSON copy. */
-function corrupt(
-  value: Record<string, unknown>,
-  path: readonly (string | number)[],
-  replacement: unknown,
-  remove: boolean,
-): unknown {
+function corrupt(value: Record<string, unknown>, path: readonly (string | number)[], replacement: unknown, remove: boolean): unknown {
   const copy: WireJson = JSON.parse(JSON.stringify(value));
   let parent: WireJson = copy;
   for (let i = 0; i < path.length - 1; i++) {
@@ -81,9 +76,7 @@ function corrupt(
   return copy;
 }
 
-const deltaArb = contentArb.map(
-  (content) => createDelta(content) as unknown as Record<string, unknown>,
-);
+const deltaArb = contentArb.map((content) => createDelta(content) as unknown as Record<string, unknown>);
 
 const candidateArb = fc.oneof(
   { weight: 1, arbitrary: deltaArb },
@@ -114,28 +107,20 @@ describe('fast-path validation', () => {
 
   it('accepts exactly what deltaContentSchema accepts', () => {
     const contentCandidate = candidateArb.map((candidate) => {
-      if (candidate === null || typeof candidate !== 'object' || Array.isArray(candidate))
-        return candidate;
+      if (candidate === null || typeof candidate !== 'object' || Array.isArray(candidate)) return candidate;
       const { id: _id, signature: _signature, ...content } = candidate as Record<string, unknown>;
       return content;
     });
     assertProperty(
       fc.property(contentCandidate, (candidate) => {
-        expect(isValidDeltaContentShape(candidate)).toBe(
-          deltaContentSchema.safeParse(candidate).success,
-        );
+        expect(isValidDeltaContentShape(candidate)).toBe(deltaContentSchema.safeParse(candidate).success);
       }),
       { numRuns: 1000 },
     );
   });
 
   it('agrees on hand-picked edge cases', () => {
-    const delta = createDelta({
-      timeCreated: 1,
-      host: 'h',
-      creator: 'c',
-      pointers: [{ localContext: 'p', target: { id: 'e' }, targetContext: 'q' }],
-    });
+    const delta = createDelta({ timeCreated: 1, host: 'h', creator: 'c', pointers: [{ localContext: 'p', target: { id: 'e' }, targetContext: 'q' }] });
     const cases: unknown[] = [
       delta,
       { ...delta, signature: '' },
@@ -144,28 +129,10 @@ describe('fast-path validation', () => {
       { ...delta, pointers: [{ localContext: 'p', target: 1, targetContext: undefined }] },
       { ...delta, pointers: [{ localContext: 'p', target: null, targetContext: 'q' }] },
       { ...delta, pointers: [{ localContext: 'p', target: { id: 'e' } }] },
-      {
-        ...delta,
-        pointers: [{ localContext: 'p', target: 'x'.repeat(DeltaLimits.maxStringLength) }],
-      },
-      {
-        ...delta,
-        pointers: [{ localContext: 'p', target: 'x'.repeat(DeltaLimits.maxStringLength + 1) }],
-      },
-      {
-        ...delta,
-        pointers: Array.from({ length: DeltaLimits.maxPointers }, () => ({
-          localContext: 'p',
-          target: 1,
-        })),
-      },
-      {
-        ...delta,
-        pointers: Array.from({ length: DeltaLimits.maxPointers + 1 }, () => ({
-          localContext: 'p',
-          target: 1,
-        })),
-      },
+      { ...delta, pointers: [{ localContext: 'p', target: 'x'.repeat(DeltaLimits.maxStringLength) }] },
+      { ...delta, pointers: [{ localContext: 'p', target: 'x'.repeat(DeltaLimits.maxStringLength + 1) }] },
+      { ...delta, pointers: Array.from({ length: DeltaLimits.maxPointers }, () => ({ localContext: 'p', target: 1 })) },
+      { ...delta, pointers: Array.from({ length: DeltaLimits.maxPointers + 1 }, () => ({ localContext: 'p', target: 1 })) },
       Object.assign(Object.create({ inherited: 1 }), delta),
       Object.assign(Object.create(null), delta),
       new Date(),

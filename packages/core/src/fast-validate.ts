@@ -25,8 +25,7 @@ function hasOnlyKeys(record: Record<string, unknown>, allowed: (key: string) => 
   return true;
 }
 
-const isPointerKey = (key: string) =>
-  key === 'localContext' || key === 'target' || key === 'targetContext';
+const isPointerKey = (key: string) => key === 'localContext' || key === 'target' || key === 'targetContext';
 const isContentKey = (key: string) =>
   key === 'timeCreated' || key === 'host' || key === 'creator' || key === 'pointers';
 const isDeltaKey = (key: string) => isContentKey(key) || key === 'id' || key === 'signature';
@@ -47,8 +46,7 @@ function isValidPointer(value: unknown): boolean {
       break;
     case 'object':
       if (target === null) break;
-      if (!isRecord(target) || !isName(target.id) || !hasOnlyKeys(target, (key) => key === 'id'))
-        return false;
+      if (!isRecord(target) || !isName(target.id) || !hasOnlyKeys(target, (key) => key === 'id')) return false;
       isReference = true;
       break;
     default:
@@ -61,12 +59,10 @@ function isValidPointer(value: unknown): boolean {
 
 function isValidContentFields(value: Record<string, unknown>): boolean {
   const time = value.timeCreated;
-  if (typeof time !== 'number' || !Number.isSafeInteger(time) || time < 0 || time > maxTimeCreated)
-    return false;
+  if (typeof time !== 'number' || !Number.isSafeInteger(time) || time < 0 || time > maxTimeCreated) return false;
   if (!isName(value.host) || !isName(value.creator)) return false;
   const pointers = value.pointers;
-  if (!Array.isArray(pointers) || pointers.length < 1 || pointers.length > maxPointers)
-    return false;
+  if (!Array.isArray(pointers) || pointers.length < 1 || pointers.length > maxPointers) return false;
   for (let i = 0; i < pointers.length; i++) {
     if (!isValidPointer(pointers[i])) return false;
   }
@@ -84,10 +80,6 @@ export function isValidDeltaShape(value: unknown): value is Delta {
   const id = value.id;
   if (typeof id !== 'string' || !ID_PATTERN.test(id)) return false;
   const signature = value.signature;
-  if (
-    signature !== undefined &&
-    (typeof signature !== 'string' || signature.length > maxNameLength)
-  )
-    return false;
+  if (signature !== undefined && (typeof signature !== 'string' || signature.length > maxNameLength)) return false;
   return isValidContentFields(value);
 }

@@ -1,14 +1,7 @@
 // Property tests of the encoding and the content id. Seeded: RHIZOME_SEED=<n> replays a run.
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import {
-  contentArb,
-  nameArb,
-  pointerArb,
-  primitiveArb,
-  shuffleKeys,
-  timeCreatedArb,
-} from '../test/arbitraries.ts';
+import { contentArb, nameArb, pointerArb, primitiveArb, shuffleKeys, timeCreatedArb } from '../test/arbitraries.ts';
 import { assertProperty } from '@rhizome/vitest-config/seed';
 import { canonicalJson, encodeCanonicalContent } from './canonical.ts';
 import { createDelta } from './create.ts';
@@ -53,20 +46,7 @@ describe('encoding and content id (properties)', () => {
   it('writes the same text as the general canonicalJson (built on JSON.stringify)', () => {
     // Strings made of exactly the characters that need escaping, to stress the fast quoting path.
     const trickyString = fc.string({
-      unit: fc.constantFrom(
-        '"',
-        '\\',
-        '\n',
-        '\u0000',
-        '\u001f',
-        '\u007f',
-        '\ud800',
-        '\udc00',
-        '😀',
-        'a',
-        'é',
-        '\u2028',
-      ),
+      unit: fc.constantFrom('"', '\\', '\n', '\u0000', '\u001f', '\u007f', '\ud800', '\udc00', '😀', 'a', 'é', '\u2028'),
       minLength: 1,
       maxLength: 8,
     });
@@ -77,11 +57,7 @@ describe('encoding and content id (properties)', () => {
       pointers: fc.array(
         fc.oneof(
           fc.record({ localContext: trickyString, target: fc.oneof(trickyString, primitiveArb) }),
-          fc.record({
-            localContext: nameArb,
-            target: fc.record({ id: trickyString }),
-            targetContext: trickyString,
-          }),
+          fc.record({ localContext: nameArb, target: fc.record({ id: trickyString }), targetContext: trickyString }),
         ),
         { minLength: 1, maxLength: 4 },
       ),
@@ -98,10 +74,7 @@ describe('encoding and content id (properties)', () => {
     assertProperty(
       fc.property(contentArb, fc.integer(), (content, shuffleSeed) => {
         const delta = createDelta(content);
-        const reordered = shuffleKeys(
-          JSON.parse(JSON.stringify(delta)),
-          createRandom(shuffleSeed),
-        ) as typeof delta;
+        const reordered = shuffleKeys(JSON.parse(JSON.stringify(delta)), createRandom(shuffleSeed)) as typeof delta;
         expect(computeDeltaId(reordered)).toBe(delta.id);
         expect(parseDelta(reordered).id).toBe(delta.id);
         // Re-encoding twice more changes nothing.
@@ -113,53 +86,32 @@ describe('encoding and content id (properties)', () => {
 
   it('changes the id when any field changes', () => {
     const mutation = fc.oneof(
-      timeCreatedArb.map((timeCreated) => (c: DeltaContent): DeltaContent => ({
-        ...c,
-        timeCreated,
-      })),
+      timeCreatedArb.map((timeCreated) => (c: DeltaContent): DeltaContent => ({ ...c, timeCreated })),
       nameArb.map((host) => (c: DeltaContent): DeltaContent => ({ ...c, host })),
       nameArb.map((creator) => (c: DeltaContent): DeltaContent => ({ ...c, creator })),
-      pointerArb.map((pointer) => (c: DeltaContent): DeltaContent => ({
-        ...c,
-        pointers: [...c.pointers, pointer],
-      })),
+      pointerArb.map((pointer) => (c: DeltaContent): DeltaContent => ({ ...c, pointers: [...c.pointers, pointer] })),
       fc.tuple(fc.nat(), pointerArb).map(([i, pointer]) => (c: DeltaContent): DeltaContent => ({
         ...c,
         pointers: c.pointers.map((p, j) => (j === i % c.pointers.length ? pointer : p)),
       })),
-      fc.tuple(fc.nat(), nameArb).map(
-        ([i, localContext]) =>
-          (c: DeltaContent) =>
-            editPointer(c, i, (p) => ({ ...p, localContext })),
+      fc.tuple(fc.nat(), nameArb).map(([i, localContext]) => (c: DeltaContent) => editPointer(c, i, (p) => ({ ...p, localContext }))),
+      fc.tuple(fc.nat(), primitiveArb).map(([i, target]) => (c: DeltaContent) =>
+        editPointer(c, i, (p) => ({ localContext: p.localContext, target })),
       ),
-      fc.tuple(fc.nat(), primitiveArb).map(
-        ([i, target]) =>
-          (c: DeltaContent) =>
-            editPointer(c, i, (p) => ({ localContext: p.localContext, target })),
+      fc.tuple(fc.nat(), nameArb).map(([i, id]) => (c: DeltaContent) =>
+        editPointer(c, i, (p) => (typeof p.target === 'object' && p.target !== null ? { ...p, target: { id } } : p)),
       ),
-      fc.tuple(fc.nat(), nameArb).map(
-        ([i, id]) =>
-          (c: DeltaContent) =>
-            editPointer(c, i, (p) =>
-              typeof p.target === 'object' && p.target !== null ? { ...p, target: { id } } : p,
-            ),
-      ),
-      fc.tuple(fc.nat(), fc.option(nameArb, { nil: undefined })).map(
-        ([i, targetContext]) =>
-          (c: DeltaContent) =>
-            editPointer(c, i, (p) =>
-              typeof p.target === 'object' && p.target !== null
-                ? targetContext === undefined
-                  ? { localContext: p.localContext, target: p.target }
-                  : { ...p, targetContext }
-                : p,
-            ),
+      fc.tuple(fc.nat(), fc.option(nameArb, { nil: undefined })).map(([i, targetContext]) => (c: DeltaContent) =>
+        editPointer(c, i, (p) =>
+          typeof p.target === 'object' && p.target !== null
+            ? targetContext === undefined
+              ? { localContext: p.localContext, target: p.target }
+              : { ...p, targetContext }
+            : p,
+        ),
       ),
       fc.constant((c: DeltaContent): DeltaContent => ({ ...c, pointers: c.pointers.slice(0, -1) })),
-      fc.constant((c: DeltaContent): DeltaContent => ({
-        ...c,
-        pointers: [...c.pointers].reverse(),
-      })),
+      fc.constant((c: DeltaContent): DeltaContent => ({ ...c, pointers: [...c.pointers].reverse() })),
     );
     assertProperty(
       fc.property(contentArb, mutation, (content, mutate) => {
@@ -174,11 +126,7 @@ describe('encoding and content id (properties)', () => {
   });
 });
 
-function editPointer(
-  content: DeltaContent,
-  index: number,
-  edit: (pointer: Pointer) => Pointer,
-): DeltaContent {
+function editPointer(content: DeltaContent, index: number, edit: (pointer: Pointer) => Pointer): DeltaContent {
   const at = index % content.pointers.length;
   return { ...content, pointers: content.pointers.map((p, j) => (j === at ? edit(p) : p)) };
 }

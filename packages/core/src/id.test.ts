@@ -9,9 +9,7 @@ import { sha256Base64Url as sha256Portable } from './sha256-portable.ts';
 describe('computeDeltaId', () => {
   it('is SHA-256 of the canonical content in base64url without padding', () => {
     const content = sampleContent();
-    const expected = createHash('sha256')
-      .update(encodeCanonicalContent(content), 'utf8')
-      .digest('base64url');
+    const expected = createHash('sha256').update(encodeCanonicalContent(content), 'utf8').digest('base64url');
     expect(computeDeltaId(content)).toBe(expected);
     expect(computeDeltaId(content)).toHaveLength(DELTA_ID_LENGTH);
     expect(computeDeltaId(content)).toMatch(/^[A-Za-z0-9_-]{43}$/);
@@ -45,12 +43,7 @@ describe('sha256 implementations', () => {
       expect(sha256Portable(input)).toBe(sha256Node(input));
     }
     // The standard test vector for "abc".
-    expect(sha256Node('abc')).toBe(
-      Buffer.from(
-        'ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad',
-        'hex',
-      ).toString('base64url'),
-    );
+    expect(sha256Node('abc')).toBe(Buffer.from('ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad', 'hex').toString('base64url'));
   });
 });
 

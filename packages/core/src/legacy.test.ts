@@ -1,11 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { isRhizomeError, type RhizomeError } from './errors.ts';
-import {
-  importLegacyDelta,
-  importLegacyDeltas,
-  LEGACY_MICROSECONDS_FROM,
-  type LegacyImportOptions,
-} from './legacy.ts';
+import { importLegacyDelta, importLegacyDeltas, LEGACY_MICROSECONDS_FROM, type LegacyImportOptions } from './legacy.ts';
 import { parseDeltaJson } from './parse.ts';
 import type { Delta } from './types.ts';
 
@@ -94,12 +89,9 @@ function legacyError(run: () => unknown): RhizomeError {
   throw new Error('expected LEGACY_IMPORT_INVALID');
 }
 
-const pathOf = (images: unknown, options?: LegacyImportOptions) =>
-  legacyError(() => importLegacyDeltas(images, options)).path;
-const byOldId = (
-  result: { deltas: readonly Delta[]; idMap: ReadonlyMap<string, string> },
-  oldId: string,
-) => result.deltas.find((d) => d.id === result.idMap.get(oldId))!;
+const pathOf = (images: unknown, options?: LegacyImportOptions) => legacyError(() => importLegacyDeltas(images, options)).path;
+const byOldId = (result: { deltas: readonly Delta[]; idMap: ReadonlyMap<string, string> }, oldId: string) =>
+  result.deltas.find((d) => d.id === result.idMap.get(oldId))!;
 
 describe('importLegacyDeltas', () => {
   it('imports the pointer-array form: string targets with a targetContext become references', () => {
@@ -128,57 +120,31 @@ describe('importLegacyDeltas', () => {
   });
 
   it('produces valid v1 deltas with content ids', () => {
-    const { deltas } = importLegacyDeltas([
-      CAST,
-      NEGATION,
-      NEGATION_OF_NEGATION,
-      TX_DECLARATION,
-      TX_MEMBER,
-    ]);
+    const { deltas } = importLegacyDeltas([CAST, NEGATION, NEGATION_OF_NEGATION, TX_DECLARATION, TX_MEMBER]);
     expect(deltas).toHaveLength(5);
     for (const delta of deltas) expect(parseDeltaJson(JSON.stringify(delta))).toEqual(delta);
   });
 
   it('rewrites negations to the new ids and to the v1 vocabulary, whatever the input order', () => {
     const result = importLegacyDeltas([NEGATION_OF_NEGATION, NEGATION, CAST]);
-    expect(result.deltas.map((d) => d.id)).toEqual(
-      [NEGATION_OF_NEGATION, NEGATION, CAST].map((d) => result.idMap.get(d.id)),
-    );
+    expect(result.deltas.map((d) => d.id)).toEqual([NEGATION_OF_NEGATION, NEGATION, CAST].map((d) => result.idMap.get(d.id)));
     expect(byOldId(result, NEGATION.id).pointers).toEqual([
-      {
-        localContext: 'negates',
-        target: { id: result.idMap.get(CAST.id) },
-        targetContext: 'negated_by',
-      },
+      { localContext: 'negates', target: { id: result.idMap.get(CAST.id) }, targetContext: 'negated_by' },
     ]);
     expect(byOldId(result, NEGATION_OF_NEGATION.id).pointers).toEqual([
-      {
-        localContext: 'negates',
-        target: { id: result.idMap.get(NEGATION.id) },
-        targetContext: 'negated_by',
-      },
+      { localContext: 'negates', target: { id: result.idMap.get(NEGATION.id) }, targetContext: 'negated_by' },
     ]);
   });
 
   it('reads a null targetContext as absent', () => {
-    const delta = importLegacyDeltas([
-      {
-        ...CAST,
-        pointers: [{ localContext: 'salary_currency', target: 'usd', targetContext: null }],
-      },
-    ]).deltas[0]!;
+    const delta = importLegacyDeltas([{ ...CAST, pointers: [{ localContext: 'salary_currency', target: 'usd', targetContext: null }] }]).deltas[0]!;
     expect(delta.pointers).toEqual([{ localContext: 'salary_currency', target: 'usd' }]);
   });
 
   it('also reads negations already spelled `negates`', () => {
-    const negation = {
-      ...NEGATION,
-      pointers: [{ localContext: 'negates', target: CAST.id, targetContext: 'negated_by' }],
-    };
+    const negation = { ...NEGATION, pointers: [{ localContext: 'negates', target: CAST.id, targetContext: 'negated_by' }] };
     const result = importLegacyDeltas([CAST, negation]);
-    expect(byOldId(result, NEGATION.id).pointers[0]!.target).toEqual({
-      id: result.idMap.get(CAST.id),
-    });
+    expect(byOldId(result, NEGATION.id).pointers[0]!.target).toEqual({ id: result.idMap.get(CAST.id) });
   });
 
   it('keeps the transaction vocabulary, with the transaction id as a reference', () => {
@@ -188,11 +154,7 @@ describe('importLegacyDeltas', () => {
       { localContext: 'size', target: 1 },
     ]);
     const member = byOldId(result, TX_MEMBER.id);
-    expect(member.pointers[0]).toEqual({
-      localContext: '_transaction',
-      target: { id: 'tx-42' },
-      targetContext: 'deltas',
-    });
+    expect(member.pointers[0]).toEqual({ localContext: '_transaction', target: { id: 'tx-42' }, targetContext: 'deltas' });
     expect(member.pointers.slice(2)).toEqual([
       { localContext: 'value', target: 'Keanu Reeves' },
       { localContext: 'verified', target: true },
@@ -210,11 +172,7 @@ describe('importLegacyDeltas', () => {
   it('rejects an unresolvable negation, or keeps the old id when asked to', () => {
     expect(pathOf([CAST_KEYED, NEGATION])).toEqual([1, 'pointers', 0, 'target']);
     const kept = importLegacyDeltas([NEGATION], { unresolvedNegations: 'keep' });
-    expect(kept.deltas[0]!.pointers[0]).toEqual({
-      localContext: 'negates',
-      target: { id: CAST.id },
-      targetContext: 'negated_by',
-    });
+    expect(kept.deltas[0]!.pointers[0]).toEqual({ localContext: 'negates', target: { id: CAST.id }, targetContext: 'negated_by' });
   });
 
   it('dedupes an image repeated verbatim, and maps every old id of equal content to one delta', () => {
@@ -230,72 +188,36 @@ describe('importLegacyDeltas', () => {
   });
 
   it('rejects negations that form a cycle', () => {
-    const a = {
-      ...NEGATION,
-      id: 'a',
-      pointers: [{ localContext: '_negates', target: 'b', targetContext: 'negated_by' }],
-    };
-    const b = {
-      ...NEGATION,
-      id: 'b',
-      pointers: [{ localContext: '_negates', target: 'a', targetContext: 'negated_by' }],
-    };
-    const self = {
-      ...NEGATION,
-      id: 's',
-      pointers: [{ localContext: '_negates', target: 's', targetContext: 'negated_by' }],
-    };
+    const a = { ...NEGATION, id: 'a', pointers: [{ localContext: '_negates', target: 'b', targetContext: 'negated_by' }] };
+    const b = { ...NEGATION, id: 'b', pointers: [{ localContext: '_negates', target: 'a', targetContext: 'negated_by' }] };
+    const self = { ...NEGATION, id: 's', pointers: [{ localContext: '_negates', target: 's', targetContext: 'negated_by' }] };
     expect(legacyError(() => importLegacyDeltas([a, b])).message).toMatch(/cycle/);
     expect(pathOf([self])).toEqual([0, 'pointers', 0]);
   });
 
   it('handles long negation chains without deep recursion', () => {
-    const chain = [
-      CAST,
-      ...Array.from({ length: 5000 }, (_, i) => ({
-        ...NEGATION,
-        id: `n-${i}`,
-        pointers: [
-          {
-            localContext: '_negates',
-            target: i === 0 ? CAST.id : `n-${i - 1}`,
-            targetContext: 'negated_by',
-          },
-        ],
-      })),
-    ].reverse();
+    const chain = [CAST, ...Array.from({ length: 5000 }, (_, i) => ({
+      ...NEGATION,
+      id: `n-${i}`,
+      pointers: [{ localContext: '_negates', target: i === 0 ? CAST.id : `n-${i - 1}`, targetContext: 'negated_by' }],
+    }))].reverse();
     const result = importLegacyDeltas(chain);
     expect(result.deltas).toHaveLength(5001);
-    expect(byOldId(result, 'n-4999').pointers[0]!.target).toEqual({
-      id: result.idMap.get('n-4998'),
-    });
+    expect(byOldId(result, 'n-4999').pointers[0]!.target).toEqual({ id: result.idMap.get('n-4998') });
   });
 
   describe('timestamps', () => {
     it('reads microseconds and milliseconds by size under auto', () => {
       const ms = { ...CAST, timeCreated: 1_718_123_456_789 };
       expect(importLegacyDeltas([ms]).deltas[0]!.timeCreated).toBe(1_718_123_456_789);
-      expect(
-        importLegacyDeltas([{ ...CAST, timeCreated: LEGACY_MICROSECONDS_FROM }]).deltas[0]!
-          .timeCreated,
-      ).toBe(LEGACY_MICROSECONDS_FROM / 1000);
-      expect(
-        importLegacyDeltas([{ ...CAST, timeCreated: LEGACY_MICROSECONDS_FROM - 1 }]).deltas[0]!
-          .timeCreated,
-      ).toBe(LEGACY_MICROSECONDS_FROM - 1);
+      expect(importLegacyDeltas([{ ...CAST, timeCreated: LEGACY_MICROSECONDS_FROM }]).deltas[0]!.timeCreated).toBe(LEGACY_MICROSECONDS_FROM / 1000);
+      expect(importLegacyDeltas([{ ...CAST, timeCreated: LEGACY_MICROSECONDS_FROM - 1 }]).deltas[0]!.timeCreated).toBe(LEGACY_MICROSECONDS_FROM - 1);
     });
 
     it('follows an explicit unit and floors fractions', () => {
-      expect(
-        importLegacyDeltas([{ ...CAST, timeCreated: 5_000_999 }], { timeUnit: 'us' }).deltas[0]!
-          .timeCreated,
-      ).toBe(5000);
-      expect(importLegacyDeltas([CAST], { timeUnit: 'ms' }).deltas[0]!.timeCreated).toBe(
-        CAST.timeCreated,
-      );
-      expect(importLegacyDeltas([{ ...CAST, timeCreated: 1234.9 }]).deltas[0]!.timeCreated).toBe(
-        1234,
-      );
+      expect(importLegacyDeltas([{ ...CAST, timeCreated: 5_000_999 }], { timeUnit: 'us' }).deltas[0]!.timeCreated).toBe(5000);
+      expect(importLegacyDeltas([CAST], { timeUnit: 'ms' }).deltas[0]!.timeCreated).toBe(CAST.timeCreated);
+      expect(importLegacyDeltas([{ ...CAST, timeCreated: 1234.9 }]).deltas[0]!.timeCreated).toBe(1234);
     });
   });
 
@@ -314,56 +236,20 @@ describe('importLegacyDeltas', () => {
       ['an empty pointer array', withPointers([]), [0, 'pointers']],
       ['an empty pointer object', withPointers({}), [0, 'pointers']],
       ['a pointer that is not an object', withPointers([CAST.pointers[0], 42]), [0, 'pointers', 1]],
-      [
-        'a pointer without localContext',
-        withPointers([{ target: 'x' }]),
-        [0, 'pointers', 0, 'localContext'],
-      ],
-      [
-        'a pointer without target',
-        withPointers([{ localContext: 'x' }]),
-        [0, 'pointers', 0, 'target'],
-      ],
-      [
-        'an object target in the array form',
-        withPointers([{ localContext: 'x', target: { id: 'e' } }]),
-        [0, 'pointers', 0, 'target'],
-      ],
-      [
-        'a non-finite number',
-        withPointers([{ localContext: 'x', target: Number.NaN }]),
-        [0, 'pointers', 0, 'target'],
-      ],
-      [
-        'a targetContext on a number',
-        withPointers([{ localContext: 'x', target: 5, targetContext: 'p' }]),
-        [0, 'pointers', 0, 'targetContext'],
-      ],
-      [
-        'an empty targetContext',
-        withPointers([{ localContext: 'x', target: 'e', targetContext: '' }]),
-        [0, 'pointers', 0, 'targetContext'],
-      ],
-      [
-        'a keyed reference with two entries',
-        withPointers({ actor: { keanu: 'roles', neo: 'roles' } }),
-        [0, 'pointers', 'actor'],
-      ],
+      ['a pointer without localContext', withPointers([{ target: 'x' }]), [0, 'pointers', 0, 'localContext']],
+      ['a pointer without target', withPointers([{ localContext: 'x' }]), [0, 'pointers', 0, 'target']],
+      ['an object target in the array form', withPointers([{ localContext: 'x', target: { id: 'e' } }]), [0, 'pointers', 0, 'target']],
+      ['a non-finite number', withPointers([{ localContext: 'x', target: Number.NaN }]), [0, 'pointers', 0, 'target']],
+      ['a targetContext on a number', withPointers([{ localContext: 'x', target: 5, targetContext: 'p' }]), [0, 'pointers', 0, 'targetContext']],
+      ['an empty targetContext', withPointers([{ localContext: 'x', target: 'e', targetContext: '' }]), [0, 'pointers', 0, 'targetContext']],
+      ['a keyed reference with two entries', withPointers({ actor: { keanu: 'roles', neo: 'roles' } }), [0, 'pointers', 'actor']],
       ['a keyed reference without entries', withPointers({ actor: {} }), [0, 'pointers', 'actor']],
-      [
-        'a keyed reference with a numeric targetContext',
-        withPointers({ actor: { keanu: 1 } }),
-        [0, 'pointers', 'actor', 'keanu'],
-      ],
+      ['a keyed reference with a numeric targetContext', withPointers({ actor: { keanu: 1 } }), [0, 'pointers', 'actor', 'keanu']],
       ['a keyed array value', withPointers({ actor: ['keanu'] }), [0, 'pointers', 'actor']],
       ['an empty localContext key', withPointers({ '': 1 }), [0, 'pointers', '']],
       // v1 limits apply after conversion; the path still points into the legacy input.
       ['a host over the v1 length limit', [{ ...CAST, host: 'h'.repeat(600) }], [0, 'host']],
-      [
-        'a keyed localContext over the limit',
-        withPointers({ ['k'.repeat(600)]: 1 }),
-        [0, 'pointers', 'k'.repeat(600), 'localContext'],
-      ],
+      ['a keyed localContext over the limit', withPointers({ ['k'.repeat(600)]: 1 }), [0, 'pointers', 'k'.repeat(600), 'localContext']],
     ];
 
     it.each(cases)('%s', (_name, images, path) => {
@@ -373,9 +259,7 @@ describe('importLegacyDeltas', () => {
     });
 
     it('a timestamp past the last Date', () => {
-      const error = legacyError(() =>
-        importLegacyDeltas([{ ...CAST, timeCreated: 9e15 }], { timeUnit: 'ms' }),
-      );
+      const error = legacyError(() => importLegacyDeltas([{ ...CAST, timeCreated: 9e15 }], { timeUnit: 'ms' }));
       expect(error.path).toEqual([0, 'timeCreated']);
     });
 
@@ -396,8 +280,6 @@ describe('importLegacyDelta', () => {
   it('resolves negations only through knownIds', () => {
     expect(legacyError(() => importLegacyDelta(NEGATION)).path).toEqual(['pointers', 0, 'target']);
     const known = new Map([[CAST.id, 'X'.repeat(43)]]);
-    expect(importLegacyDelta(NEGATION, { knownIds: known }).delta.pointers[0]!.target).toEqual({
-      id: 'X'.repeat(43),
-    });
+    expect(importLegacyDelta(NEGATION, { knownIds: known }).delta.pointers[0]!.target).toEqual({ id: 'X'.repeat(43) });
   });
 });

@@ -1,12 +1,6 @@
 import { canonicalJson } from './canonical.ts';
 import { createDelta } from './create.ts';
-import {
-  CoreErrorCode,
-  RhizomeError,
-  formatPath,
-  isRhizomeError,
-  type ErrorPath,
-} from './errors.ts';
+import { CoreErrorCode, RhizomeError, formatPath, isRhizomeError, type ErrorPath } from './errors.ts';
 import type { Delta, DeltaId, Pointer, Target } from './types.ts';
 import { Vocabulary } from './vocabulary.ts';
 
@@ -79,10 +73,7 @@ interface LegacyRecord {
  * Imports a batch of rhizome-node network images (an array, in any order) as v1 deltas. Throws
  * LEGACY_IMPORT_INVALID with the JSON path (from the batch) of the first problem.
  */
-export function importLegacyDeltas(
-  images: unknown,
-  options: LegacyImportOptions = {},
-): LegacyImportResult {
+export function importLegacyDeltas(images: unknown, options: LegacyImportOptions = {}): LegacyImportResult {
   if (!Array.isArray(images)) throw invalid([], 'legacy import expects an array of deltas');
   const records: LegacyRecord[] = [];
   const firstIndex = new Map<string, number>();
@@ -94,10 +85,7 @@ export function importLegacyDeltas(
     if (first === undefined) {
       firstIndex.set(record.oldId, index);
     } else if (fingerprint(records[first]!) !== fingerprint(record)) {
-      throw invalid(
-        [index, 'id'],
-        `old id ${record.oldId} is used by two different deltas (also at index ${first})`,
-      );
+      throw invalid([index, 'id'], `old id ${record.oldId} is used by two different deltas (also at index ${first})`);
     }
     duplicateOf.push(first);
   });
@@ -181,11 +169,7 @@ function buildDelta(
     if (pointer.negates === undefined) {
       return pointer.targetContext === undefined
         ? { localContext: pointer.localContext, target: pointer.target }
-        : {
-            localContext: pointer.localContext,
-            target: pointer.target,
-            targetContext: pointer.targetContext,
-          };
+        : { localContext: pointer.localContext, target: pointer.target, targetContext: pointer.targetContext };
     }
     const newId = resolveInBatch(pointer.negates) ?? options.knownIds?.get(pointer.negates);
     if (newId === undefined && options.unresolvedNegations !== 'keep') {
@@ -194,43 +178,22 @@ function buildDelta(
         `negation of old id ${pointer.negates}, which is neither in the batch nor in knownIds`,
       );
     }
-    return {
-      localContext: Vocabulary.negates,
-      target: { id: newId ?? pointer.negates },
-      targetContext: Vocabulary.negatedBy,
-    };
+    return { localContext: Vocabulary.negates, target: { id: newId ?? pointer.negates }, targetContext: Vocabulary.negatedBy };
   });
   try {
-    return createDelta({
-      timeCreated: record.timeCreated,
-      host: record.host,
-      creator: record.creator,
-      pointers,
-    });
+    return createDelta({ timeCreated: record.timeCreated, host: record.host, creator: record.creator, pointers });
   } catch (error) {
     if (!isRhizomeError(error)) throw error;
-    throw invalid(
-      [...path, ...toLegacyPath(error.path ?? [], record)],
-      `not a valid v1 delta: ${error.message}`,
-      error,
-    );
+    throw invalid([...path, ...toLegacyPath(error.path ?? [], record)], `not a valid v1 delta: ${error.message}`, error);
   }
 }
 
-function readLegacyImage(
-  image: unknown,
-  path: ErrorPath,
-  options: LegacyImportOptions,
-): LegacyRecord {
+function readLegacyImage(image: unknown, path: ErrorPath, options: LegacyImportOptions): LegacyRecord {
   if (!isPlainRecord(image)) throw invalid(path, 'a legacy delta must be an object');
   const oldId = readName(image, 'id', path);
   const host = readName(image, 'host', path);
   const creator = readName(image, 'creator', path);
-  const timeCreated = readTime(
-    image.timeCreated,
-    [...path, 'timeCreated'],
-    options.timeUnit ?? 'auto',
-  );
+  const timeCreated = readTime(image.timeCreated, [...path, 'timeCreated'], options.timeUnit ?? 'auto');
   const raw = image.pointers;
   const pointersPath = [...path, 'pointers'];
   let pointers: LegacyPointer[];
@@ -240,9 +203,7 @@ function readLegacyImage(
     pointerPaths = raw.map((_, i) => ['pointers', i]);
   } else if (isPlainRecord(raw)) {
     const entries = Object.entries(raw);
-    pointers = entries.map(([localContext, value]) =>
-      readKeyedPointer(localContext, value, [...pointersPath, localContext]),
-    );
+    pointers = entries.map(([localContext, value]) => readKeyedPointer(localContext, value, [...pointersPath, localContext]));
     pointerPaths = entries.map(([localContext]) => ['pointers', localContext]);
   } else {
     throw invalid(pointersPath, 'pointers must be an array or an object keyed by localContext');
@@ -269,8 +230,7 @@ function readArrayPointer(value: unknown, path: ErrorPath): LegacyPointer {
   if (value.target === undefined) throw invalid([...path, 'target'], 'target is missing');
   const target = readPrimitive(value.target, [...path, 'target']);
   // Stores that round-tripped rhizome-node deltas through SQL often wrote an absent targetContext as null.
-  if (value.targetContext === undefined || value.targetContext === null)
-    return { localContext, target };
+  if (value.targetContext === undefined || value.targetContext === null) return { localContext, target };
   const targetContext = readName(value, 'targetContext', path);
   if (typeof target !== 'string') {
     throw invalid([...path, 'targetContext'], 'targetContext needs a string target (an entity id)');
@@ -284,38 +244,22 @@ function readKeyedPointer(localContext: string, value: unknown, path: ErrorPath)
   const entries = Object.entries(value);
   const entry = entries[0];
   if (entries.length !== 1 || entry === undefined) {
-    throw invalid(
-      path,
-      'a reference must be an object with exactly one entry { entityId: targetContext }',
-    );
+    throw invalid(path, 'a reference must be an object with exactly one entry { entityId: targetContext }');
   }
   const [entityId, targetContext] = entry;
-  if (entityId.length === 0)
-    throw invalid(path, 'a referenced entity id must be a non-empty string');
+  if (entityId.length === 0) throw invalid(path, 'a referenced entity id must be a non-empty string');
   if (typeof targetContext !== 'string' || targetContext.length === 0) {
     throw invalid([...path, entityId], 'a reference targetContext must be a non-empty string');
   }
   return toReferencePointer(localContext, entityId, targetContext, path);
 }
 
-function toReferencePointer(
-  localContext: string,
-  entityId: string,
-  targetContext: string,
-  path: ErrorPath,
-): LegacyPointer {
+function toReferencePointer(localContext: string, entityId: string, targetContext: string, path: ErrorPath): LegacyPointer {
   const isNegation =
-    (localContext === LEGACY_NEGATES || localContext === Vocabulary.negates) &&
-    targetContext === Vocabulary.negatedBy;
+    (localContext === LEGACY_NEGATES || localContext === Vocabulary.negates) && targetContext === Vocabulary.negatedBy;
   if (isNegation) {
-    if (entityId.length === 0)
-      throw invalid([...path, 'target'], 'a negation needs the id of the negated delta');
-    return {
-      localContext: Vocabulary.negates,
-      target: { id: entityId },
-      targetContext,
-      negates: entityId,
-    };
+    if (entityId.length === 0) throw invalid([...path, 'target'], 'a negation needs the id of the negated delta');
+    return { localContext: Vocabulary.negates, target: { id: entityId }, targetContext, negates: entityId };
   }
   return { localContext, target: { id: entityId }, targetContext };
 }

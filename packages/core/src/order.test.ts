@@ -30,8 +30,7 @@ describe('compareDeltas', () => {
       for (const b of items) {
         expect(Math.sign(compareDeltas(a, b))).toBe(-Math.sign(compareDeltas(b, a)) || 0);
         for (const c of items) {
-          if (compareDeltas(a, b) <= 0 && compareDeltas(b, c) <= 0)
-            expect(compareDeltas(a, c)).toBeLessThanOrEqual(0);
+          if (compareDeltas(a, b) <= 0 && compareDeltas(b, c) <= 0) expect(compareDeltas(a, c)).toBeLessThanOrEqual(0);
         }
       }
     }

@@ -82,10 +82,7 @@ export function parseDeltaJson(text: string, options: ParseOptions = {}): Delta 
   try {
     value = JSON.parse(text);
   } catch (cause) {
-    throw new RhizomeError(CoreErrorCode.DeltaInvalid, 'delta is not valid JSON', {
-      cause,
-      path: [],
-    });
+    throw new RhizomeError(CoreErrorCode.DeltaInvalid, 'delta is not valid JSON', { cause, path: [] });
   }
   return parseDelta(value, options);
 }
@@ -131,9 +128,7 @@ function checkSize(content: DeltaContent): string {
 
 function toValidationError(error: z.ZodError): RhizomeError {
   const issue = error.issues[0];
-  let path: ErrorPath = (issue?.path ?? []).map((part) =>
-    typeof part === 'number' ? part : String(part),
-  );
+  let path: ErrorPath = (issue?.path ?? []).map((part) => (typeof part === 'number' ? part : String(part)));
   let detail = issue?.message ?? 'invalid delta';
   if (issue?.code === 'unrecognized_keys' && issue.keys[0] !== undefined) {
     // zod reports an extra key at its parent; the key itself is the more useful path.
@@ -142,18 +137,11 @@ function toValidationError(error: z.ZodError): RhizomeError {
   } else if (issue?.code === 'invalid_union' && path[path.length - 1] === 'target') {
     detail = 'target must be a string, a finite number, a boolean, null or a reference { id }';
   }
-  const code =
-    path[0] === 'pointers' && path.length > 1
-      ? CoreErrorCode.PointerInvalid
-      : CoreErrorCode.DeltaInvalid;
+  const code = path[0] === 'pointers' && path.length > 1 ? CoreErrorCode.PointerInvalid : CoreErrorCode.DeltaInvalid;
   const message = `${formatPath(path)}: ${detail}`;
   return new RhizomeError(code, message, {
     path,
-    details: error.issues.map((i) => ({
-      path: i.path.map(String),
-      message: i.message,
-      code: i.code,
-    })),
+    details: error.issues.map((i) => ({ path: i.path.map(String), message: i.message, code: i.code })),
   });
 }
 

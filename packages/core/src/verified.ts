@@ -20,9 +20,5 @@ export function markVerified<T extends Delta>(delta: T): T {
 }
 
 export function isVerifiedDelta(value: unknown): value is Delta {
-  return (
-    typeof value === 'object' &&
-    value !== null &&
-    (value as { [VERIFIED]?: true })[VERIFIED] === true
-  );
+  return typeof value === 'object' && value !== null && (value as { [VERIFIED]?: true })[VERIFIED] === true;
 }

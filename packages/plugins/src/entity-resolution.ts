@@ -220,15 +220,7 @@ export function createEntityResolution(
     const plugin = slot.planned.plugin;
     const value = readValue(delta, entityId, property);
     if (tracer !== undefined) {
-      tracer({
-        kind,
-        entityId,
-        plugin: plugin.name,
-        property: plugin.property,
-        deltaId: delta.id,
-        input: value,
-        deps,
-      });
+      tracer({ kind, entityId, plugin: plugin.name, property: plugin.property, deltaId: delta.id, input: value, deps });
     }
     try {
       slot.state =

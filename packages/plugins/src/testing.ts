@@ -11,8 +11,7 @@ import type { EntityChange } from './types.ts';
 function negatedIds(delta: Delta): string[] {
   const ids: string[] = [];
   for (const pointer of delta.pointers) {
-    if (pointer.localContext === Vocabulary.negates && isReference(pointer.target))
-      ids.push(pointer.target.id);
+    if (pointer.localContext === Vocabulary.negates && isReference(pointer.target)) ids.push(pointer.target.id);
   }
   return ids;
 }
@@ -67,11 +66,7 @@ export function createReplica(resolver: CustomResolver, entityId: string) {
 }
 
 /** From-scratch resolution of a delta set under the negation rule: what every replica must show. */
-export function resolveFromScratch(
-  resolver: CustomResolver,
-  entityId: string,
-  deltas: Iterable<Delta>,
-) {
+export function resolveFromScratch(resolver: CustomResolver, entityId: string, deltas: Iterable<Delta>) {
   const { visible, negated } = partitionByNegation(deltas);
   return resolver.resolve(entityId, visible, negated);
 }

@@ -21,8 +21,7 @@ export async function admitDeltas(
   if (needsNegatedCreators(policy)) {
     for (const delta of deltas) creators.set(delta.id, delta.creator);
     const missing = [...new Set(deltas.flatMap(listNegatedIds))].filter((id) => !creators.has(id));
-    if (missing.length > 0)
-      for (const held of await store.getMany(missing)) creators.set(held.id, held.creator);
+    if (missing.length > 0) for (const held of await store.getMany(missing)) creators.set(held.id, held.creator);
   }
   const admitted: Delta[] = [];
   const refused: RefusedDelta[] = [];

@@ -7,9 +7,7 @@ describe('shared-secret proofs', () => {
   it('are HMAC-SHA256 in base64url, bound to the nonce and the prover', () => {
     fc.assert(
       fc.property(fc.string(), fc.string(), fc.string(), (secret, nonce, prover) => {
-        const expected = createHmac('sha256', secret)
-          .update(`rhizome-sync-v1\u0000${nonce}\u0000${prover}`)
-          .digest('base64url');
+        const expected = createHmac('sha256', secret).update(`rhizome-sync-v1\u0000${nonce}\u0000${prover}`).digest('base64url');
         expect(computeAuthProof(secret, nonce, prover)).toBe(expected);
       }),
     );

@@ -27,13 +27,7 @@ export function createNonce(): string {
 
 /** The proof that the node `prover` knows `secret`, answering the challenge `nonce`. */
 export function computeAuthProof(secret: string, nonce: string, prover: string): string {
-  return toBase64Url(
-    hmac(
-      sha256,
-      encoder.encode(secret),
-      encoder.encode(`rhizome-sync-v1\u0000${nonce}\u0000${prover}`),
-    ),
-  );
+  return toBase64Url(hmac(sha256, encoder.encode(secret), encoder.encode(`rhizome-sync-v1\u0000${nonce}\u0000${prover}`)));
 }
 
 /** Compares two proofs in time independent of where they differ. */

@@ -9,12 +9,7 @@ describe('catch-up gate', () => {
     const second = gate.enter((leads) => woken.push(`second ${leads}`));
     const third = gate.enter((leads) => woken.push(`third ${leads}`));
     const fourth = gate.enter((leads) => woken.push(`fourth ${leads}`));
-    expect([first.leader, second.leader, third.leader, fourth.leader]).toEqual([
-      true,
-      false,
-      false,
-      false,
-    ]);
+    expect([first.leader, second.leader, third.leader, fourth.leader]).toEqual([true, false, false, false]);
     third.leave();
     first.finish();
     expect(woken).toEqual(['second false', 'fourth false']);

@@ -2,13 +2,7 @@ import { createDelta, type Delta } from '@rhizome/core';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { generateDeltas } from '../test/fixtures.ts';
-import {
-  createBatchEncoder,
-  decodeBatch,
-  encodeBatch,
-  encodedBatchSchema,
-  readEncodedBatch,
-} from './codec.ts';
+import { createBatchEncoder, decodeBatch, encodeBatch, encodedBatchSchema, readEncodedBatch } from './codec.ts';
 import { countUtf8Bytes } from './utf8.ts';
 
 const name = fc.string({ minLength: 1, maxLength: 12 });
@@ -61,9 +55,7 @@ describe('batch codec', () => {
     const json = countUtf8Bytes(JSON.stringify(deltas));
     const compact = countUtf8Bytes(JSON.stringify(encodeBatch(deltas)));
     const perDelta = { json: json / deltas.length, compact: compact / deltas.length };
-    console.log(
-      `bytes per delta: JSON ${perDelta.json.toFixed(1)}, compact ${perDelta.compact.toFixed(1)} (${((100 * compact) / json).toFixed(0)}%)`,
-    );
+    console.log(`bytes per delta: JSON ${perDelta.json.toFixed(1)}, compact ${perDelta.compact.toFixed(1)} (${((100 * compact) / json).toFixed(0)}%)`);
     expect(compact).toBeLessThan(json * 0.5);
   });
 
@@ -89,30 +81,14 @@ describe('batch codec', () => {
       decodeBatch(wire);
       expect.unreachable();
     } catch (error) {
-      expect(error).toMatchObject({
-        code: 'SYNC_BATCH_REJECTED',
-        details: { row: 1, code: 'DELTA_INVALID' },
-      });
+      expect(error).toMatchObject({ code: 'SYNC_BATCH_REJECTED', details: { row: 1, code: 'DELTA_INVALID' } });
     }
   });
 
   it('checks batch shape by hand exactly as the documented zod schema does', () => {
     const valid = JSON.parse(JSON.stringify(encodeBatch(generateDeltas(6, 9)))) as unknown;
     const junk = fc.oneof(
-      fc.constantFrom(
-        -1,
-        0.5,
-        2 ** 60,
-        'x',
-        null,
-        true,
-        [],
-        {},
-        [0],
-        [0, 1],
-        [0, 1, 2],
-        Number.NaN,
-      ),
+      fc.constantFrom(-1, 0.5, 2 ** 60, 'x', null, true, [], {}, [0], [0, 1], [0, 1, 2], Number.NaN),
       fc.jsonValue({ maxDepth: 2 }),
     );
     // Replace one node anywhere in a valid batch with junk; both checks must agree.
@@ -120,8 +96,7 @@ describe('batch codec', () => {
     const walk = (value: unknown, path: (string | number)[]): void => {
       paths.push(path);
       if (Array.isArray(value)) value.forEach((item, i) => walk(item, [...path, i]));
-      else if (typeof value === 'object' && value !== null)
-        for (const [key, item] of Object.entries(value)) walk(item, [...path, key]);
+      else if (typeof value === 'object' && value !== null) for (const [key, item] of Object.entries(value)) walk(item, [...path, key]);
     };
     walk(valid, []);
     fc.assert(
@@ -130,13 +105,11 @@ describe('batch codec', () => {
         let mutated: unknown = replacement;
         if (path.length > 0) {
           let parent: unknown = copy;
-          for (const step of path.slice(0, -1))
-            parent = (parent as Record<string | number, unknown>)[step];
+          for (const step of path.slice(0, -1)) parent = (parent as Record<string | number, unknown>)[step];
           (parent as Record<string | number, unknown>)[path.at(-1)!] = replacement;
           mutated = copy;
         }
-        if (extraKey && typeof mutated === 'object' && mutated !== null && !Array.isArray(mutated))
-          (mutated as Record<string, unknown>).z = 1;
+        if (extraKey && typeof mutated === 'object' && mutated !== null && !Array.isArray(mutated)) (mutated as Record<string, unknown>).z = 1;
         const bySchema = encodedBatchSchema.safeParse(mutated).success;
         let byHand = true;
         try {
@@ -151,11 +124,7 @@ describe('batch codec', () => {
   });
 
   it('rejects malformed batches and out-of-range string indices', () => {
-    expect(() => decodeBatch({ b: 0, s: [], r: [[0, 0, 0, []]] })).toThrow(
-      expect.objectContaining({ code: 'SYNC_BATCH_INVALID' }),
-    );
-    expect(() => decodeBatch({ b: 'x', s: [], r: [] })).toThrow(
-      expect.objectContaining({ code: 'SYNC_BATCH_INVALID' }),
-    );
+    expect(() => decodeBatch({ b: 0, s: [], r: [[0, 0, 0, []]] })).toThrow(expect.objectContaining({ code: 'SYNC_BATCH_INVALID' }));
+    expect(() => decodeBatch({ b: 'x', s: [], r: [] })).toThrow(expect.objectContaining({ code: 'SYNC_BATCH_INVALID' }));
   });
 });

@@ -1,13 +1,4 @@
-import {
-  createDelta,
-  isReference,
-  isRhizomeError,
-  parseDelta,
-  type Delta,
-  type DeltaContent,
-  type Pointer,
-  type Primitive,
-} from '@rhizome/core';
+import { createDelta, isReference, isRhizomeError, parseDelta, type Delta, type DeltaContent, type Pointer, type Primitive } from '@rhizome/core';
 import { z } from 'zod';
 import { createSyncError, SyncErrorCode } from './errors.ts';
 import { countUtf8Bytes } from './utf8.ts';
@@ -156,10 +147,7 @@ export function createBatchEncoder(options: BatchEncoderOptions): BatchEncoder {
 }
 
 function encodeRow(delta: Delta, base: number, intern: (value: string) => number): EncodedRow {
-  const pointers = delta.pointers.map((pointer): EncodedPointer => [
-    intern(pointer.localContext),
-    encodeTarget(pointer, intern),
-  ]);
+  const pointers = delta.pointers.map((pointer): EncodedPointer => [intern(pointer.localContext), encodeTarget(pointer, intern)]);
   const dt = delta.timeCreated - base;
   return delta.signature === undefined
     ? [dt, intern(delta.host), intern(delta.creator), pointers]
@@ -169,9 +157,7 @@ function encodeRow(delta: Delta, base: number, intern: (value: string) => number
 function encodeTarget(pointer: Pointer, intern: (value: string) => number): EncodedTarget {
   const target = pointer.target;
   if (!isReference(target)) return target;
-  return pointer.targetContext === undefined
-    ? [intern(target.id)]
-    : [intern(target.id), intern(pointer.targetContext)];
+  return pointer.targetContext === undefined ? [intern(target.id)] : [intern(target.id), intern(pointer.targetContext)];
 }
 
 /** Encodes all of `deltas` into one batch, ignoring size limits (tests and tools). */
@@ -192,13 +178,9 @@ export function decodeBatch(input: unknown): Delta[] {
   const name = (position: number, row: number): string => {
     const value = table[position];
     if (value === undefined) {
-      throw createSyncError(
-        SyncErrorCode.BatchInvalid,
-        `row ${row} refers to string ${position}, past the table`,
-        {
-          path: ['r', row],
-        },
-      );
+      throw createSyncError(SyncErrorCode.BatchInvalid, `row ${row} refers to string ${position}, past the table`, {
+        path: ['r', row],
+      });
     }
     return value;
   };
@@ -206,24 +188,14 @@ export function decodeBatch(input: unknown): Delta[] {
   for (let i = 0; i < rows.length; i++) {
     const [dt, host, creator, encodedPointers, signature] = rows[i]!;
     const pointers = encodedPointers.map(([localContext, target]): Pointer => {
-      if (!Array.isArray(target))
-        return { localContext: name(localContext, i), target: target as Primitive };
+      if (!Array.isArray(target)) return { localContext: name(localContext, i), target: target as Primitive };
       const [entity, targetContext] = target;
       const reference = { id: name(entity, i) };
       return targetContext === undefined
         ? { localContext: name(localContext, i), target: reference }
-        : {
-            localContext: name(localContext, i),
-            target: reference,
-            targetContext: name(targetContext, i),
-          };
+        : { localContext: name(localContext, i), target: reference, targetContext: name(targetContext, i) };
     });
-    const content: DeltaContent = {
-      timeCreated: base + dt,
-      host: name(host, i),
-      creator: name(creator, i),
-      pointers,
-    };
+    const content: DeltaContent = { timeCreated: base + dt, host: name(host, i), creator: name(creator, i), pointers };
     deltas.push(decodeDelta(content, signature, i));
   }
   return deltas;
@@ -237,26 +209,20 @@ export function readEncodedBatch(input: unknown): EncodedBatch {
   const invalid = (message: string): never => {
     throw createSyncError(SyncErrorCode.BatchInvalid, `malformed batch: ${message}`);
   };
-  if (typeof input !== 'object' || input === null || Array.isArray(input))
-    return invalid('not an object');
+  if (typeof input !== 'object' || input === null || Array.isArray(input)) return invalid('not an object');
   const batch = input as Record<string, unknown>;
-  for (const key of Object.keys(batch))
-    if (key !== 'b' && key !== 's' && key !== 'r') invalid(`unknown field "${key}"`);
+  for (const key of Object.keys(batch)) if (key !== 'b' && key !== 's' && key !== 'r') invalid(`unknown field "${key}"`);
   const { b, s, r } = batch;
   if (!Number.isSafeInteger(b)) invalid('b is not an integer');
-  if (!Array.isArray(s) || !s.every((entry) => typeof entry === 'string'))
-    invalid('s is not a list of strings');
+  if (!Array.isArray(s) || !s.every((entry) => typeof entry === 'string')) invalid('s is not a list of strings');
   if (!Array.isArray(r)) return invalid('r is not a list');
   for (let i = 0; i < r.length; i++) {
     const row: unknown = r[i];
-    if (!Array.isArray(row) || (row.length !== 4 && row.length !== 5))
-      return invalid(`row ${i} is not a row`);
+    if (!Array.isArray(row) || (row.length !== 4 && row.length !== 5)) return invalid(`row ${i} is not a row`);
     const [dt, host, creator, pointers, signature] = row as unknown[];
-    if (!Number.isSafeInteger(dt) || !isIndex(host) || !isIndex(creator))
-      invalid(`row ${i} has a bad header`);
+    if (!Number.isSafeInteger(dt) || !isIndex(host) || !isIndex(creator)) invalid(`row ${i} has a bad header`);
     if (row.length === 5 && typeof signature !== 'string') invalid(`row ${i} has a bad signature`);
-    if (!Array.isArray(pointers) || !pointers.every(isEncodedPointer))
-      invalid(`row ${i} has a bad pointer`);
+    if (!Array.isArray(pointers) || !pointers.every(isEncodedPointer)) invalid(`row ${i} has a bad pointer`);
   }
   return batch as EncodedBatch;
 }
@@ -268,34 +234,22 @@ function isIndex(value: unknown): boolean {
 function isEncodedPointer(value: unknown): boolean {
   if (!Array.isArray(value) || value.length !== 2 || !isIndex(value[0])) return false;
   const target: unknown = value[1];
-  if (Array.isArray(target))
-    return (target.length === 1 || target.length === 2) && target.every(isIndex);
-  return (
-    target === null ||
-    typeof target === 'string' ||
-    typeof target === 'boolean' ||
-    (typeof target === 'number' && Number.isFinite(target))
-  );
+  if (Array.isArray(target)) return (target.length === 1 || target.length === 2) && target.every(isIndex);
+  return target === null || typeof target === 'string' || typeof target === 'boolean' || (typeof target === 'number' && Number.isFinite(target));
 }
 
 function decodeDelta(content: DeltaContent, signature: string | undefined, row: number): Delta {
   try {
     const delta = createDelta(content);
     // The signature is outside the hashed content; parseDelta checks its shape only.
-    return signature === undefined
-      ? delta
-      : parseDelta({ ...delta, signature }, { verifyId: false });
+    return signature === undefined ? delta : parseDelta({ ...delta, signature }, { verifyId: false });
   } catch (error) {
     const code = isRhizomeError(error) ? error.code : 'UNKNOWN';
     const path = isRhizomeError(error) ? error.path : undefined;
-    throw createSyncError(
-      SyncErrorCode.BatchRejected,
-      `row ${row}: ${error instanceof Error ? error.message : String(error)}`,
-      {
-        cause: error,
-        path: ['r', row, ...(path ?? [])],
-        details: { row, code },
-      },
-    );
+    throw createSyncError(SyncErrorCode.BatchRejected, `row ${row}: ${error instanceof Error ? error.message : String(error)}`, {
+      cause: error,
+      path: ['r', row, ...(path ?? [])],
+      details: { row, code },
+    });
   }
 }

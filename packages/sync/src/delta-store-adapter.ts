@@ -26,9 +26,7 @@ export interface DeltaStoreLike {
   getPeerCursor(peer: string): Promise<PeerCursor | undefined>;
   setPeerCursor(peer: string, cursor: PeerCursor): Promise<void>;
   /** Called after each committed append with its new entries, in seq order with no gaps. */
-  onAppend(
-    listener: (entries: readonly { readonly seq: number; readonly delta: Delta }[]) => void,
-  ): () => void;
+  onAppend(listener: (entries: readonly { readonly seq: number; readonly delta: Delta }[]) => void): () => void;
 }
 
 export interface DeltaStoreAdapterOptions {
@@ -37,9 +35,7 @@ export interface DeltaStoreAdapterOptions {
    * node, which updates views and subscribers and then appends them to this same store (whose
    * `onAppend` is how the adapter learns what was stored). Resolves with the ids newly stored.
    */
-  readonly append?: (
-    deltas: readonly Delta[],
-  ) => Promise<{ readonly inserted: readonly DeltaId[] }>;
+  readonly append?: (deltas: readonly Delta[]) => Promise<{ readonly inserted: readonly DeltaId[] }>;
   /** Origins remembered for echo suppression (the store does not keep them); oldest dropped first. */
   readonly maxRememberedOrigins?: number;
 }
@@ -58,10 +54,7 @@ const PAGE = 50_000;
  * so it is not echoed back) are kept here, in a bounded in-memory map: after a restart, or once
  * forgotten, a delta may be offered back to the peer it came from, which costs a duplicate.
  */
-export function createSyncStoreFromDeltaStore(
-  store: DeltaStoreLike,
-  options: DeltaStoreAdapterOptions = {},
-): DeltaStoreSyncStore {
+export function createSyncStoreFromDeltaStore(store: DeltaStoreLike, options: DeltaStoreAdapterOptions = {}): DeltaStoreSyncStore {
   const maxOrigins = options.maxRememberedOrigins ?? 100_000;
   const append = options.append ?? ((deltas: readonly Delta[]) => store.append(deltas));
   const origins = new Map<DeltaId, string>();
@@ -71,9 +64,7 @@ export function createSyncStoreFromDeltaStore(
 
   const withOrigin = (entry: { readonly seq: number; readonly delta: Delta }): FeedEntry => {
     const origin = origins.get(entry.delta.id);
-    return origin === undefined
-      ? { seq: entry.seq, delta: entry.delta }
-      : { seq: entry.seq, delta: entry.delta, origin };
+    return origin === undefined ? { seq: entry.seq, delta: entry.delta } : { seq: entry.seq, delta: entry.delta, origin };
   };
 
   const remember = (id: DeltaId, origin: string): void => {
@@ -113,8 +104,7 @@ export function createSyncStoreFromDeltaStore(
         inserted = new Set(result.inserted);
         return result.inserted;
       } finally {
-        for (const id of guessed)
-          if (!inserted.has(id) && origins.get(id) === origin) origins.delete(id);
+        for (const id of guessed) if (!inserted.has(id) && origins.get(id) === origin) origins.delete(id);
       }
     },
     async changesSince(after, limit) {
@@ -131,8 +121,7 @@ export function createSyncStoreFromDeltaStore(
     async getMany(wanted) {
       const unique = [...new Set(wanted)];
       const out: Delta[] = [];
-      for (let i = 0; i < unique.length; i += PAGE)
-        out.push(...(await store.get(unique.slice(i, i + PAGE))));
+      for (let i = 0; i < unique.length; i += PAGE) out.push(...(await store.get(unique.slice(i, i + PAGE))));
       return out;
     },
     async listIds(lower, upper) {
@@ -163,8 +152,7 @@ export function createSyncStoreFromDeltaStore(
     },
     async negationsOf(ids) {
       const out = new Set<DeltaId>();
-      for (let i = 0; i < ids.length; i += PAGE)
-        for (const id of await store.negationsOf(ids.slice(i, i + PAGE))) out.add(id);
+      for (let i = 0; i < ids.length; i += PAGE) for (const id of await store.negationsOf(ids.slice(i, i + PAGE))) out.add(id);
       return [...out];
     },
     getCursor: (peer) => store.getPeerCursor(peer),

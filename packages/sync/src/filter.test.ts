@@ -3,8 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { computeFilterKey, deltaFilterSchema, listNegatedIds, matchesFilter } from './filter.ts';
 import { createMemorySyncStore } from './memory-store.ts';
 
-const builder = (creator = 'alice', host = 'h1') =>
-  createDeltaBuilder({ creator, host, timeCreated: 1 });
+const builder = (creator = 'alice', host = 'h1') => createDeltaBuilder({ creator, host, timeCreated: 1 });
 
 describe('delta filters', () => {
   const onE1 = builder().set('e1', { name: 'x' }).build();
@@ -22,14 +21,10 @@ describe('delta filters', () => {
   });
 
   it('have a key that ignores order and repetition, and a strict schema', () => {
-    expect(computeFilterKey({ entities: ['b', 'a', 'a'] })).toBe(
-      computeFilterKey({ entities: ['a', 'b'] }),
-    );
+    expect(computeFilterKey({ entities: ['b', 'a', 'a'] })).toBe(computeFilterKey({ entities: ['a', 'b'] }));
     expect(computeFilterKey(undefined)).toBe('');
     // Own hosts change what is sent (negations of own deltas), so they are part of the key.
-    expect(computeFilterKey({ entities: ['a'], ownHosts: ['h'] })).not.toBe(
-      computeFilterKey({ entities: ['a'] }),
-    );
+    expect(computeFilterKey({ entities: ['a'], ownHosts: ['h'] })).not.toBe(computeFilterKey({ entities: ['a'] }));
     expect(deltaFilterSchema.safeParse({ entities: ['a'], other: 1 }).success).toBe(false);
   });
 

@@ -28,10 +28,7 @@ export function matchesFilter(filter: DeltaFilter, delta: Delta): boolean {
   if (filter.entities === undefined) return true;
   const entities = filter.entities;
   return delta.pointers.some(
-    (pointer) =>
-      pointer.localContext !== Vocabulary.negates &&
-      isReference(pointer.target) &&
-      entities.includes(pointer.target.id),
+    (pointer) => pointer.localContext !== Vocabulary.negates && isReference(pointer.target) && entities.includes(pointer.target.id),
   );
 }
 
@@ -44,8 +41,7 @@ export function isOwnDelta(filter: DeltaFilter, delta: Delta): boolean {
 export function listNegatedIds(delta: Delta): string[] {
   const ids: string[] = [];
   for (const pointer of delta.pointers) {
-    if (pointer.localContext === Vocabulary.negates && isReference(pointer.target))
-      ids.push(pointer.target.id);
+    if (pointer.localContext === Vocabulary.negates && isReference(pointer.target)) ids.push(pointer.target.id);
   }
   return ids;
 }
@@ -53,8 +49,7 @@ export function listNegatedIds(delta: Delta): string[] {
 /** A stable key of a filter (order of list entries ignored), stored with cursors: '' for none. */
 export function computeFilterKey(filter: DeltaFilter | undefined): string {
   if (filter === undefined) return '';
-  const sorted = (list: readonly string[] | undefined) =>
-    list === undefined ? undefined : [...new Set(list)].sort();
+  const sorted = (list: readonly string[] | undefined) => (list === undefined ? undefined : [...new Set(list)].sort());
   return canonicalJson({
     entities: sorted(filter.entities),
     creators: sorted(filter.creators),

@@ -7,12 +7,10 @@ describe('createFrameOrder', () => {
     fc.assert(
       fc.property(
         fc.integer({ min: 1, max: 40 }).chain((count) =>
-          fc
-            .shuffledSubarray(
-              Array.from({ length: count * 2 }, (_, i) => (i % count) + 1),
-              { minLength: count * 2, maxLength: count * 2 },
-            )
-            .map((arrivals) => ({ count, arrivals })),
+          fc.shuffledSubarray(
+            Array.from({ length: count * 2 }, (_, i) => (i % count) + 1),
+            { minLength: count * 2, maxLength: count * 2 },
+          ).map((arrivals) => ({ count, arrivals })),
         ),
         ({ count, arrivals }) => {
           const order = createFrameOrder<number>();

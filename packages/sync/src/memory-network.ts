@@ -35,11 +35,7 @@ export interface MemoryNetwork {
   /** A connected pair of channels between two named endpoints. */
   createPair(a: string, b: string): [MemoryChannel, MemoryChannel];
   /** Keeps nodes `a` and `b` connected (a dials b), redialling with backoff after every close. */
-  link(
-    a: SyncNode,
-    b: SyncNode,
-    options?: { readonly a?: SessionOptions; readonly b?: SessionOptions },
-  ): Reconnector;
+  link(a: SyncNode, b: SyncNode, options?: { readonly a?: SessionOptions; readonly b?: SessionOptions }): Reconnector;
   /** Makes `node` reachable at `address` for `dial`. */
   register(address: string, node: SyncNode): void;
   /** Connects `from` to the node registered at `address` and returns `from`'s session. */
@@ -88,8 +84,7 @@ export function createMemoryNetwork(options: MemoryNetworkOptions): MemoryNetwor
   let messagesSent = 0;
   let bytesSent = 0;
 
-  const delay = (): number =>
-    faults.minDelayMs + Math.floor(random() * (faults.maxDelayMs - faults.minDelayMs + 1));
+  const delay = (): number => faults.minDelayMs + Math.floor(random() * (faults.maxDelayMs - faults.minDelayMs + 1));
 
   const createEnd = (key: string): End => {
     let listener: ((frame: string) => void) | undefined;

@@ -8,23 +8,13 @@ describe('createMemorySyncStore', () => {
     const deltas = generateDeltas(5, 1);
     const heard: number[][] = [];
     store.onAppend((entries) => heard.push(entries.map((entry) => entry.seq)));
-    expect(await store.appendBatch(deltas.slice(0, 3))).toEqual(
-      deltas.slice(0, 3).map((d) => d.id),
-    );
-    expect(await store.appendBatch(deltas, { origin: 'peer' })).toEqual(
-      deltas.slice(3).map((d) => d.id),
-    );
+    expect(await store.appendBatch(deltas.slice(0, 3))).toEqual(deltas.slice(0, 3).map((d) => d.id));
+    expect(await store.appendBatch(deltas, { origin: 'peer' })).toEqual(deltas.slice(3).map((d) => d.id));
     expect(await store.appendBatch(deltas)).toEqual([]);
-    expect(heard).toEqual([
-      [1, 2, 3],
-      [4, 5],
-    ]);
+    expect(heard).toEqual([[1, 2, 3], [4, 5]]);
     expect(await store.head()).toBe(5);
     const changes = await store.changesSince(2, 2);
-    expect(changes.map((entry) => [entry.seq, entry.origin])).toEqual([
-      [3, undefined],
-      [4, 'peer'],
-    ]);
+    expect(changes.map((entry) => [entry.seq, entry.origin])).toEqual([[3, undefined], [4, 'peer']]);
   });
 
   it('lists ids in sorted order within bounds', async () => {

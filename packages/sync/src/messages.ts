@@ -39,11 +39,7 @@ export const helloSchema = z.strictObject({
 });
 
 /** Proof of the shared secret: HMAC-SHA256(secret, "rhizome-sync-v1\0" + peer's nonce + "\0" + own node id). */
-export const authSchema = z.strictObject({
-  ...frame,
-  t: z.literal('auth'),
-  proof: z.string().min(1).max(128),
-});
+export const authSchema = z.strictObject({ ...frame, t: z.literal('auth'), proof: z.string().min(1).max(128) });
 
 export const errorSchema = z.strictObject({
   ...frame,
@@ -56,22 +52,14 @@ export const errorSchema = z.strictObject({
 });
 
 /** Grants the receiver of this message permission to send `grant` more batches. */
-export const creditSchema = z.strictObject({
-  ...frame,
-  t: z.literal('credit'),
-  grant: z.number().int().min(1).max(1024),
-});
+export const creditSchema = z.strictObject({ ...frame, t: z.literal('credit'), grant: z.number().int().min(1).max(1024) });
 
 /**
  * The pull request for the sender's changes feed. `from` is the cursor (stream every entry after
  * it); without `from` the sender of this message has no usable cursor and needs reconciliation
  * first, after which it sends another subscribe with `from`.
  */
-export const subscribeSchema = z.strictObject({
-  ...frame,
-  t: z.literal('subscribe'),
-  from: seq.optional(),
-});
+export const subscribeSchema = z.strictObject({ ...frame, t: z.literal('subscribe'), from: seq.optional() });
 
 /**
  * Deltas. With `seq`, the batch is the feed up to and including `seq` (entries the receiver
@@ -99,10 +87,7 @@ export const batchSchema = z.strictObject({
 export const wantSchema = z.strictObject({
   ...frame,
   t: z.literal('want'),
-  ids: z
-    .array(z.string().regex(/^[A-Za-z0-9_-]{12,43}$/))
-    .min(1)
-    .max(1024),
+  ids: z.array(z.string().regex(/^[A-Za-z0-9_-]{12,43}$/)).min(1).max(1024),
 });
 
 const bound = z.string().max(64).nullable();
@@ -128,16 +113,8 @@ export const reconcileSchema = z.strictObject({
   ranges: z.array(rangeSchema).max(65_536),
 });
 
-export const pingSchema = z.strictObject({
-  ...frame,
-  t: z.literal('ping'),
-  nonce: z.number().int(),
-});
-export const pongSchema = z.strictObject({
-  ...frame,
-  t: z.literal('pong'),
-  nonce: z.number().int(),
-});
+export const pingSchema = z.strictObject({ ...frame, t: z.literal('ping'), nonce: z.number().int() });
+export const pongSchema = z.strictObject({ ...frame, t: z.literal('pong'), nonce: z.number().int() });
 
 /** Peer exchange: addresses the sender can be reached at or knows of. */
 export const peersSchema = z.strictObject({
@@ -165,11 +142,7 @@ export type MessageType = Message['t'];
 export type Hello = z.infer<typeof helloSchema>;
 export type Range = z.infer<typeof rangeSchema>;
 /** A message before the session numbers it. */
-export type OutboundMessage = Message extends infer M
-  ? M extends Message
-    ? Omit<M, 'n'>
-    : never
-  : never;
+export type OutboundMessage = Message extends infer M ? (M extends Message ? Omit<M, 'n'> : never) : never;
 
 /** Frames are JSON text, one message per frame. */
 export function encodeFrame(message: Message): string {
@@ -180,10 +153,7 @@ export function encodeFrame(message: Message): string {
 export function decodeFrame(frame: string, maxFrameBytes: number): Message {
   // A UTF-16 unit is at most 3 bytes, so most frames skip the exact count.
   if (frame.length * 3 > maxFrameBytes && countUtf8Bytes(frame) > maxFrameBytes) {
-    throw createSyncError(
-      SyncErrorCode.FrameTooLarge,
-      `frame of ${countUtf8Bytes(frame)} bytes is over the limit of ${maxFrameBytes}`,
-    );
+    throw createSyncError(SyncErrorCode.FrameTooLarge, `frame of ${countUtf8Bytes(frame)} bytes is over the limit of ${maxFrameBytes}`);
   }
   let value: unknown;
   try {
@@ -196,14 +166,10 @@ export function decodeFrame(frame: string, maxFrameBytes: number): Message {
     const issue = result.error.issues[0];
     // The frame number, when readable, lets the receiver count the bad frame as consumed.
     const n = (value as { n?: unknown } | null)?.n;
-    throw createSyncError(
-      SyncErrorCode.FrameInvalid,
-      `invalid message: ${issue?.path.join('.') ?? ''} ${issue?.message ?? ''}`.trim(),
-      {
-        cause: result.error,
-        details: { n: Number.isSafeInteger(n) ? n : undefined },
-      },
-    );
+    throw createSyncError(SyncErrorCode.FrameInvalid, `invalid message: ${issue?.path.join('.') ?? ''} ${issue?.message ?? ''}`.trim(), {
+      cause: result.error,
+      details: { n: Number.isSafeInteger(n) ? n : undefined },
+    });
   }
   return result.data;
 }

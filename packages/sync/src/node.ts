@@ -103,10 +103,7 @@ export function createSyncNode(options: SyncNodeOptions): SyncNode {
     peers() {
       return [...sessions].map((session) => {
         const snapshot = session.snapshot();
-        const lag =
-          snapshot.remoteHead === undefined
-            ? 0
-            : Math.max(0, snapshot.remoteHead - (snapshot.cursor ?? 0));
+        const lag = snapshot.remoteHead === undefined ? 0 : Math.max(0, snapshot.remoteHead - (snapshot.cursor ?? 0));
         return { ...snapshot, lag };
       });
     },

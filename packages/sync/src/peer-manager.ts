@@ -65,11 +65,7 @@ export function createPeerManager(options: PeerManagerOptions): PeerManager {
   const scheduler = options.scheduler ?? createRealScheduler();
   const random = options.random ?? createRandom(Math.floor(Math.random() * 2 ** 31));
   const maxPeers = options.maxPeers ?? 8;
-  const own = new Set(
-    options.node
-      .knownAddresses()
-      .filter((address) => !options.node.learntAddresses().includes(address)),
-  );
+  const own = new Set(options.node.knownAddresses().filter((address) => !options.node.learntAddresses().includes(address)));
   const links = new Map<string, Link>();
   // Removed on purpose: peers keep telling this node about them, and discovery must not undo it.
   const removed = new Set<string>();
@@ -111,11 +107,7 @@ export function createPeerManager(options: PeerManagerOptions): PeerManager {
       const session = link.reconnector?.current()?.snapshot();
       if (session?.peer !== undefined) link.nodeId = session.peer.nodeId;
       if (link.nodeId === undefined) continue;
-      if (
-        link.reconnector !== undefined &&
-        options.node.nodeId > link.nodeId &&
-        openSessionsWith(link.nodeId) > 1
-      ) {
+      if (link.reconnector !== undefined && options.node.nodeId > link.nodeId && openSessionsWith(link.nodeId) > 1) {
         link.reconnector.stop();
         link.reconnector = undefined;
       } else if (link.reconnector === undefined && openSessionsWith(link.nodeId) === 0) {

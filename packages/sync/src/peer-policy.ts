@@ -41,10 +41,7 @@ export function checkPeerPolicy(
     if (policy.schemas === false && id.startsWith(SCHEMA_ENTITY_PREFIX)) {
       return `schema entity "${id}" may not be replicated by this peer`;
     }
-    if (
-      policy.entityPrefixes !== undefined &&
-      !policy.entityPrefixes.some((prefix) => id.startsWith(prefix))
-    ) {
+    if (policy.entityPrefixes !== undefined && !policy.entityPrefixes.some((prefix) => id.startsWith(prefix))) {
       return `entity "${id}" is outside the prefixes this peer may replicate`;
     }
   }

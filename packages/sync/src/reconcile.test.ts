@@ -5,22 +5,10 @@ import { assertProperty } from '@rhizome/vitest-config/seed';
 import { createIdSnapshot } from './fingerprint.ts';
 import { arrayIdIndex, openStoreIdIndex, type IdIndex } from './id-index.ts';
 import { findLowerBound } from './sorted.ts';
-import {
-  answerReconciliation,
-  ID_PREFIX_LENGTH,
-  separate,
-  startReconciliation,
-  type ReconcileOptions,
-} from './reconcile.ts';
+import { answerReconciliation, ID_PREFIX_LENGTH, separate, startReconciliation, type ReconcileOptions } from './reconcile.ts';
 import type { Range } from './messages.ts';
 
-const idFor = (n: number): string =>
-  computeDeltaId({
-    timeCreated: n,
-    host: 'h',
-    creator: 'c',
-    pointers: [{ localContext: 'x', target: n }],
-  });
+const idFor = (n: number): string => computeDeltaId({ timeCreated: n, host: 'h', creator: 'c', pointers: [{ localContext: 'x', target: n }] });
 
 type OpenIndex = (sorted: readonly string[]) => Promise<IdIndex>;
 
@@ -37,10 +25,7 @@ const overStore =
         return sorted.slice(start, start + limit);
       },
       async (lower, upper) =>
-        sorted.slice(
-          findLowerBound(sorted, lower),
-          upper === null ? sorted.length : findLowerBound(sorted, upper),
-        ),
+        sorted.slice(findLowerBound(sorted, lower), upper === null ? sorted.length : findLowerBound(sorted, upper)),
       { blockSize, cachedBlocks },
     );
 
@@ -78,32 +63,14 @@ describe('range reconciliation', () => {
   it('finds exactly the symmetric difference of any two sets', async () => {
     const pool = Array.from({ length: 400 }, (_, i) => idFor(i));
     await fc.assert(
-      fc.asyncProperty(
-        fc.uniqueArray(fc.integer({ min: 0, max: 399 })),
-        fc.uniqueArray(fc.integer({ min: 0, max: 399 })),
-        async (xs, ys) => {
-          const a = xs.map((i) => pool[i]!);
-          const b = ys.map((i) => pool[i]!);
-          const { aLacks, bLacks } = await converse(a, b, {
-            branching: 4,
-            leafSize: 4,
-            maxMessageBytes: 1 << 20,
-          });
-          const prefix = (id: string) => id.slice(0, ID_PREFIX_LENGTH);
-          expect([...aLacks].sort()).toEqual(
-            b
-              .filter((id) => !a.includes(id))
-              .map(prefix)
-              .sort(),
-          );
-          expect([...bLacks].sort()).toEqual(
-            a
-              .filter((id) => !b.includes(id))
-              .map(prefix)
-              .sort(),
-          );
-        },
-      ),
+      fc.asyncProperty(fc.uniqueArray(fc.integer({ min: 0, max: 399 })), fc.uniqueArray(fc.integer({ min: 0, max: 399 })), async (xs, ys) => {
+        const a = xs.map((i) => pool[i]!);
+        const b = ys.map((i) => pool[i]!);
+        const { aLacks, bLacks } = await converse(a, b, { branching: 4, leafSize: 4, maxMessageBytes: 1 << 20 });
+        const prefix = (id: string) => id.slice(0, ID_PREFIX_LENGTH);
+        expect([...aLacks].sort()).toEqual(b.filter((id) => !a.includes(id)).map(prefix).sort());
+        expect([...bLacks].sort()).toEqual(a.filter((id) => !b.includes(id)).map(prefix).sort());
+      }),
       { numRuns: 150 },
     );
   });
@@ -121,10 +88,7 @@ describe('range reconciliation', () => {
           const b = ys.map((i) => pool[i]!);
           const options = { branching: 4, leafSize: 4, maxMessageBytes: 1 << 20 };
           const plain = await converse(a, b, options);
-          const stored = await converse(a, b, options, [
-            overStore(blockSize, cachedBlocks),
-            overStore(blockSize, cachedBlocks),
-          ]);
+          const stored = await converse(a, b, options, [overStore(blockSize, cachedBlocks), overStore(blockSize, cachedBlocks)]);
           expect(JSON.stringify(stored.transcript)).toBe(JSON.stringify(plain.transcript));
         },
       ),
@@ -142,10 +106,7 @@ describe('range reconciliation', () => {
         return ids.slice(start, start + limit);
       },
       async (lower, upper) => {
-        const slice = ids.slice(
-          findLowerBound(ids, lower),
-          upper === null ? ids.length : findLowerBound(ids, upper),
-        );
+        const slice = ids.slice(findLowerBound(ids, lower), upper === null ? ids.length : findLowerBound(ids, upper));
         read += slice.length;
         return slice;
       },
@@ -175,9 +136,7 @@ describe('range reconciliation', () => {
     expect(onePercent.aLacks.size).toBe(100);
     expect(onePercent.bLacks.size).toBe(100);
     const allIds = shared.length * 44;
-    console.log(
-      `reconcile bytes: 2 differences ${small.bytes}, 200 differences ${onePercent.bytes}; all ids ${allIds}`,
-    );
+    console.log(`reconcile bytes: 2 differences ${small.bytes}, 200 differences ${onePercent.bytes}; all ids ${allIds}`);
     expect(small.bytes).toBeLessThan(5_000);
     expect(onePercent.bytes).toBeLessThan(allIds / 5);
   });
@@ -185,11 +144,7 @@ describe('range reconciliation', () => {
   it('makes progress under a tiny message budget', async () => {
     const shared = Array.from({ length: 3000 }, (_, i) => idFor(i));
     const onlyA = Array.from({ length: 300 }, (_, i) => idFor(10_000 + i));
-    const result = await converse([...shared, ...onlyA], shared, {
-      branching: 16,
-      leafSize: 16,
-      maxMessageBytes: 2048,
-    });
+    const result = await converse([...shared, ...onlyA], shared, { branching: 16, leafSize: 16, maxMessageBytes: 2048 });
     expect(result.bLacks.size).toBe(300);
   });
 

@@ -63,10 +63,7 @@ export function createSendBuffer(options: SendBufferOptions): SendBuffer {
       }
       const since = stalledSince ?? scheduler.now();
       if (scheduler.now() - since >= options.stallTimeoutMs) {
-        stall(
-          `the peer read nothing for ${options.stallTimeoutMs} ms with ${buffered()} bytes waiting (cap ${options.maxBufferedBytes})`,
-          false,
-        );
+        stall(`the peer read nothing for ${options.stallTimeoutMs} ms with ${buffered()} bytes waiting (cap ${options.maxBufferedBytes})`, false);
         return;
       }
       watch();
@@ -84,10 +81,7 @@ export function createSendBuffer(options: SendBufferOptions): SendBuffer {
     admit() {
       if (dropped) return false;
       if (buffered() <= options.hardLimitBytes) return true;
-      stall(
-        `${buffered()} bytes waiting for the peer, over the hard limit of ${options.hardLimitBytes}`,
-        true,
-      );
+      stall(`${buffered()} bytes waiting for the peer, over the hard limit of ${options.hardLimitBytes}`, true);
       return false;
     },
   };

@@ -6,13 +6,7 @@ import { createBatchEncoder, decodeBatch, type BatchEncoder, type EncodedBatch }
 import { createSyncError, SyncErrorCode, type SyncError } from './errors.ts';
 import { createIdSnapshot } from './fingerprint.ts';
 import { arrayIdIndex, openStoreIdIndex, type IdIndex } from './id-index.ts';
-import {
-  computeFilterKey,
-  isOwnDelta,
-  listNegatedIds,
-  matchesFilter,
-  type DeltaFilter,
-} from './filter.ts';
+import { computeFilterKey, isOwnDelta, listNegatedIds, matchesFilter, type DeltaFilter } from './filter.ts';
 import { createFrameOrder } from './frame-order.ts';
 import { createSendBuffer } from './send-buffer.ts';
 import { listIdsWithPrefixes } from './prefix-lookup.ts';
@@ -150,9 +144,7 @@ const MAX_CREDIT = 65_536;
  * node's sockets (its /healthz, its other links) until the chain ends.
  */
 const yieldToEventLoop = (): Promise<void> =>
-  new Promise((resolve) =>
-    typeof setImmediate === 'function' ? setImmediate(resolve) : setTimeout(resolve, 0),
-  );
+  new Promise((resolve) => (typeof setImmediate === 'function' ? setImmediate(resolve) : setTimeout(resolve, 0)));
 
 /**
  * One link's state machine. Both ends run the same code:
@@ -164,11 +156,7 @@ const yieldToEventLoop = (): Promise<void> =>
  * after set reconciliation when it has none; an empty node's links take turns through the node's
  * catch-up gate). Inbound messages are handled strictly one at a time, in frame order.
  */
-export function createSession(
-  context: SessionContext,
-  channel: Channel,
-  options: SessionOptions = {},
-): Session {
+export function createSession(context: SessionContext, channel: Channel, options: SessionOptions = {}): Session {
   const { store, scheduler, limits } = context;
   const stats: SessionStats = {
     framesSent: 0,
@@ -339,12 +327,7 @@ export function createSession(
     stats.strikes++;
     lastError = { code: error.code, message: error.message };
     if (stats.strikes >= limits.maxStrikes) {
-      fail(
-        createSyncError(
-          SyncErrorCode.TooManyErrors,
-          `disconnected after ${stats.strikes} invalid frames or batches; last: ${error.message}`,
-        ),
-      );
+      fail(createSyncError(SyncErrorCode.TooManyErrors, `disconnected after ${stats.strikes} invalid frames or batches; last: ${error.message}`));
       return;
     }
     send({
@@ -359,14 +342,7 @@ export function createSession(
   const handleFailure = (error: unknown): void => {
     if (isRhizomeError(error) && STRIKE_CODES.has(error.code)) strike(error as SyncError);
     else if (isRhizomeError(error) && error.code.startsWith('SYNC_')) fail(error as SyncError);
-    else
-      fail(
-        createSyncError(
-          SyncErrorCode.StoreFailed,
-          `local failure: ${error instanceof Error ? error.message : String(error)}`,
-          { cause: error },
-        ),
-      );
+    else fail(createSyncError(SyncErrorCode.StoreFailed, `local failure: ${error instanceof Error ? error.message : String(error)}`, { cause: error }));
   };
 
   // ── inbound ────────────────────────────────────────────────────────────────────────────────
@@ -383,12 +359,7 @@ export function createSession(
       granted--;
     }
     if (++queued > limits.maxInboundQueue) {
-      fail(
-        createSyncError(
-          SyncErrorCode.FlowControlViolation,
-          `more than ${limits.maxInboundQueue} messages waiting`,
-        ),
-      );
+      fail(createSyncError(SyncErrorCode.FlowControlViolation, `more than ${limits.maxInboundQueue} messages waiting`));
       return;
     }
     chain = chain
@@ -407,20 +378,14 @@ export function createSession(
     }
     for (const next of ready) enqueue(next);
     if (order.held > limits.reorderWindow) {
-      fail(
-        createSyncError(
-          SyncErrorCode.SequenceGap,
-          `frame ${order.expected} missing with ${order.held} frames held`,
-        ),
-      );
+      fail(createSyncError(SyncErrorCode.SequenceGap, `frame ${order.expected} missing with ${order.held} frames held`));
     } else if (order.held === 0) {
       cancelGapTimer?.();
       cancelGapTimer = undefined;
     } else if (cancelGapTimer === undefined) {
       cancelGapTimer = timer(limits.gapTimeoutMs, () => {
         cancelGapTimer = undefined;
-        if (order.held > 0)
-          fail(createSyncError(SyncErrorCode.SequenceGap, `frame ${order.expected} never arrived`));
+        if (order.held > 0) fail(createSyncError(SyncErrorCode.SequenceGap, `frame ${order.expected} never arrived`));
       });
     }
   };
@@ -433,9 +398,7 @@ export function createSession(
     try {
       message = decodeFrame(frame, limits.maxFrameBytes);
     } catch (error) {
-      const details = isRhizomeError(error)
-        ? (error.details as { n?: number } | undefined)
-        : undefined;
+      const details = isRhizomeError(error) ? (error.details as { n?: number } | undefined) : undefined;
       // A bad frame still uses up its number, so it does not look like a gap afterwards.
       accept(details?.n ?? order.expected, null);
       handleFailure(error);
@@ -447,8 +410,7 @@ export function createSession(
   const handle = async (message: Message): Promise<void> => {
     if (state === 'handshaking' && message.t !== 'hello' && message.t !== 'auth') {
       if (message.t === 'error') return onError(message);
-      if (expectedProof !== undefined)
-        throw createSyncError(SyncErrorCode.AuthFailed, `"${message.t}" instead of auth`);
+      if (expectedProof !== undefined) throw createSyncError(SyncErrorCode.AuthFailed, `"${message.t}" instead of auth`);
       throw createSyncError(SyncErrorCode.ProtocolViolation, `"${message.t}" before hello`);
     }
     switch (message.t) {
@@ -462,10 +424,7 @@ export function createSession(
         credit += message.grant;
         // The peer picks its own window; this only stops a counter from growing without bound.
         if (credit > MAX_CREDIT) {
-          throw createSyncError(
-            SyncErrorCode.FlowControlViolation,
-            `credit of ${credit} batches is implausible`,
-          );
+          throw createSyncError(SyncErrorCode.FlowControlViolation, `credit of ${credit} batches is implausible`);
         }
         void pump();
         return;
@@ -492,10 +451,7 @@ export function createSession(
 
   const onWant = async (requested: readonly string[]): Promise<void> => {
     if (extras.length + requested.length > limits.maxPendingIds) {
-      throw createSyncError(
-        SyncErrorCode.FlowControlViolation,
-        `more than ${limits.maxPendingIds} ids requested`,
-      );
+      throw createSyncError(SyncErrorCode.FlowControlViolation, `more than ${limits.maxPendingIds} ids requested`);
     }
     const prefixes: string[] = [];
     for (const id of requested) {
@@ -522,8 +478,7 @@ export function createSession(
   };
 
   const onHello = async (hello: Hello): Promise<void> => {
-    if (state !== 'handshaking')
-      throw createSyncError(SyncErrorCode.ProtocolViolation, 'second hello');
+    if (state !== 'handshaking') throw createSyncError(SyncErrorCode.ProtocolViolation, 'second hello');
     if (hello.protocol !== PROTOCOL_VERSION) {
       throw createSyncError(
         SyncErrorCode.ProtocolVersionUnsupported,
@@ -534,25 +489,20 @@ export function createSession(
     if (hello.node === context.nodeId) {
       // The same id and the same feed is this node dialling itself; another feed is another
       // node that was given (or defaulted to, through the host name) this node's id.
-      if (hello.feed.id === (await store.feedId()))
-        throw createSyncError(SyncErrorCode.SelfConnection, 'a node connected to itself');
+      if (hello.feed.id === (await store.feedId())) throw createSyncError(SyncErrorCode.SelfConnection, 'a node connected to itself');
       throw createSyncError(
         SyncErrorCode.NodeIdConflict,
         `the peer uses this node's own node id "${context.nodeId}": give each node its own id (RHIZOME_NODE_ID)`,
       );
     }
     if (hello.filter !== undefined && store.negationsOf === undefined) {
-      throw createSyncError(
-        SyncErrorCode.FilterUnsupported,
-        "this node's store cannot serve filtered links",
-      );
+      throw createSyncError(SyncErrorCode.FilterUnsupported, 'this node\'s store cannot serve filtered links');
     }
     peerHello = hello;
     peerLazy = hello.features?.includes(Feature.LazyPush) === true;
     if (context.secretFor !== undefined) {
       const secret = await context.secretFor(hello.node);
-      if (secret === undefined)
-        throw createSyncError(SyncErrorCode.AuthFailed, `no shared secret for ${hello.node}`);
+      if (secret === undefined) throw createSyncError(SyncErrorCode.AuthFailed, `no shared secret for ${hello.node}`);
       send({ t: 'auth', proof: computeAuthProof(secret, hello.nonce, context.nodeId) });
       // Open only once the peer has proved the same secret against our nonce.
       expectedProof = computeAuthProof(secret, nonce, hello.node);
@@ -564,13 +514,8 @@ export function createSession(
   const onAuth = async (proof: string): Promise<void> => {
     // A peer may prove itself to a node that asks for no proof; that is not an error.
     if (expectedProof === undefined) return;
-    if (state !== 'handshaking' || peerHello === undefined)
-      throw createSyncError(SyncErrorCode.ProtocolViolation, 'auth before hello');
-    if (!isSameProof(proof, expectedProof))
-      throw createSyncError(
-        SyncErrorCode.AuthFailed,
-        `${peerHello.node} does not know the shared secret`,
-      );
+    if (state !== 'handshaking' || peerHello === undefined) throw createSyncError(SyncErrorCode.ProtocolViolation, 'auth before hello');
+    if (!isSameProof(proof, expectedProof)) throw createSyncError(SyncErrorCode.AuthFailed, `${peerHello.node} does not know the shared secret`);
     expectedProof = undefined;
     await open(peerHello);
   };
@@ -599,24 +544,14 @@ export function createSession(
     const filtered = options.filter !== undefined || peerFilter !== undefined;
     const leading = turn?.leader === true;
     if (leading) catchUpTarget = remoteHead ?? peer!.head;
-    if (
-      saved !== undefined &&
-      saved.feedId === peer!.feedId &&
-      (saved.filter ?? '') === filterKey
-    ) {
+    if (saved !== undefined && saved.feedId === peer!.feedId && (saved.filter ?? '') === filterKey) {
       startStreaming(saved.seq);
       persisted = saved.seq;
     } else if (peer!.head === 0) {
       // Nothing to pull yet: a plain pull from the start re-sends nothing.
       startStreaming(0);
     } else if ((await store.head()) === 0) {
-      if (
-        !leading &&
-        gated &&
-        !filtered &&
-        limits.catchUpGateMs > 0 &&
-        context.catchUpGate !== undefined
-      ) {
+      if (!leading && gated && !filtered && limits.catchUpGateMs > 0 && context.catchUpGate !== undefined) {
         joinCatchUp(context.catchUpGate);
       } else {
         startStreaming(0);
@@ -710,12 +645,7 @@ export function createSession(
 
   /** One conversation settles both sides; when both lack a cursor the smaller node id leads. */
   const leadReconciliation = async (): Promise<void> => {
-    if (
-      !needReconcile ||
-      snapshot !== undefined ||
-      (peerNeeds === true && context.nodeId > peer!.nodeId)
-    )
-      return;
+    if (!needReconcile || snapshot !== undefined || (peerNeeds === true && context.nodeId > peer!.nodeId)) return;
     stats.reconciliations++;
     snapshot = await openIds();
     send({ t: 'reconcile', ranges: await startReconciliation(snapshot, limits.reconcile) });
@@ -739,10 +669,7 @@ export function createSession(
     }
     const step = await answerReconciliation(snapshot, ranges, limits.reconcile);
     if (extras.length + step.theyLack.length > limits.maxPendingIds) {
-      throw createSyncError(
-        SyncErrorCode.FlowControlViolation,
-        'reconciliation found more differences than this node queues',
-      );
+      throw createSyncError(SyncErrorCode.FlowControlViolation, 'reconciliation found more differences than this node queues');
     }
     extras.push(...step.theyLack);
     for (const id of step.weLack) wants.add(id);
@@ -780,24 +707,14 @@ export function createSession(
 
   const persistCursor = async (): Promise<void> => {
     if (pull !== 'streaming' || wants.size > 0 || cursor === undefined) return;
-    while (announcedQueue.length > 0 && announcedQueue[0]!.outstanding === 0)
-      announcedQueue.shift();
+    while (announcedQueue.length > 0 && announcedQueue[0]!.outstanding === 0) announcedQueue.shift();
     const seq = announcedQueue.length === 0 ? cursor : Math.min(cursor, announcedQueue[0]!.floor);
     if (persisted !== undefined && seq <= persisted) return;
-    await store.setCursor(
-      peer!.nodeId,
-      filterKey === ''
-        ? { feedId: peer!.feedId, seq }
-        : { feedId: peer!.feedId, seq, filter: filterKey },
-    );
+    await store.setCursor(peer!.nodeId, filterKey === '' ? { feedId: peer!.feedId, seq } : { feedId: peer!.feedId, seq, filter: filterKey });
     persisted = Math.max(persisted ?? 0, seq);
   };
 
-  const onBatch = async (
-    encoded: EncodedBatch,
-    seq: number | undefined,
-    ids: readonly string[] | undefined,
-  ): Promise<void> => {
+  const onBatch = async (encoded: EncodedBatch, seq: number | undefined, ids: readonly string[] | undefined): Promise<void> => {
     stats.batchesReceived++;
     let deltas: Delta[];
     try {
@@ -816,13 +733,9 @@ export function createSession(
         }
       }
     }
-    const { admitted, refused } =
-      options.policy === undefined
-        ? { admitted: deltas, refused: [] }
-        : await admitDeltas(options.policy, deltas, store);
+    const { admitted, refused } = options.policy === undefined ? { admitted: deltas, refused: [] } : await admitDeltas(options.policy, deltas, store);
     if (refused.length > 0) reportRefused(refused);
-    const stored =
-      admitted.length === 0 ? [] : await store.appendBatch(admitted, { origin: peer!.nodeId });
+    const stored = admitted.length === 0 ? [] : await store.appendBatch(admitted, { origin: peer!.nodeId });
     stats.deltasReceived += deltas.length;
     stats.deltasStored += stored.length;
     for (const delta of deltas) {
@@ -846,39 +759,26 @@ export function createSession(
     const reasons = refused.slice(0, 16).map(({ delta, reason }) => ({ id: delta.id, reason }));
     const message = `${refused.length} delta(s) refused by this node's policy for the link; first: ${reasons[0]!.reason}`;
     lastError = { code: SyncErrorCode.DeltaRefused, message };
-    send({
-      t: 'error',
-      code: SyncErrorCode.DeltaRefused,
-      message,
-      fatal: false,
-      details: { refused: reasons, count: refused.length },
-    });
+    send({ t: 'error', code: SyncErrorCode.DeltaRefused, message, fatal: false, details: { refused: reasons, count: refused.length } });
   };
 
   /** Asks for the announced deltas this node lacks (the answer comes as an ordinary batch). */
   const onAnnounced = async (ids: readonly string[], seq: number | undefined): Promise<void> => {
     stats.announcementsReceived += ids.length;
     if (seq === undefined || pull !== 'streaming') {
-      throw createSyncError(
-        SyncErrorCode.ProtocolViolation,
-        'announced ids outside the feed stream',
-      );
+      throw createSyncError(SyncErrorCode.ProtocolViolation, 'announced ids outside the feed stream');
     }
     const held = new Set((await store.getMany(ids)).map((delta) => delta.id));
     const missing = ids.filter((id) => !held.has(id) && !announced.has(id));
     if (missing.length === 0) return;
     if (announced.size + missing.length > limits.maxPendingIds) {
-      throw createSyncError(
-        SyncErrorCode.FlowControlViolation,
-        `more than ${limits.maxPendingIds} announced deltas outstanding`,
-      );
+      throw createSyncError(SyncErrorCode.FlowControlViolation, `more than ${limits.maxPendingIds} announced deltas outstanding`);
     }
     const record: Announced = { floor: cursor ?? 0, outstanding: missing.length };
     announcedQueue.push(record);
     for (const id of missing) announced.set(id, record);
     stats.announcementsWanted += missing.length;
-    for (let i = 0; i < missing.length; i += WANT_CHUNK)
-      send({ t: 'want', ids: missing.slice(i, i + WANT_CHUNK) });
+    for (let i = 0; i < missing.length; i += WANT_CHUNK) send({ t: 'want', ids: missing.slice(i, i + WANT_CHUNK) });
   };
 
   const grant = (): void => {
@@ -918,32 +818,15 @@ export function createSession(
    * while, an empty batch carries the position over; at most one per `idleAdvanceMs`.
    */
   const scheduleAdvance = (): void => {
-    if (
-      cancelAdvance !== undefined ||
-      position === undefined ||
-      position <= sentSeq ||
-      state !== 'open'
-    )
-      return;
+    if (cancelAdvance !== undefined || position === undefined || position <= sentSeq || state !== 'open') return;
     cancelAdvance = timer(limits.idleAdvanceMs, () => {
       cancelAdvance = undefined;
-      if (
-        state !== 'open' ||
-        pumping ||
-        credit <= 0 ||
-        position === undefined ||
-        position <= sentSeq
-      )
-        return;
+      if (state !== 'open' || pumping || credit <= 0 || position === undefined || position <= sentSeq) return;
       sendBatch(createBatchEncoder({ maxBytes: limits.maxBatchBytes }), position);
     });
   };
 
-  const sendBatch = (
-    encoder: BatchEncoder,
-    seq: number | undefined,
-    ids: readonly string[] = [],
-  ): void => {
+  const sendBatch = (encoder: BatchEncoder, seq: number | undefined, ids: readonly string[] = []): void => {
     credit--;
     if (seq !== undefined) sentSeq = Math.max(sentSeq, seq);
     stats.batchesSent++;
@@ -958,10 +841,7 @@ export function createSession(
   };
 
   const sendNext = async (): Promise<boolean> => {
-    const encoder = createBatchEncoder({
-      maxBytes: limits.maxBatchBytes,
-      maxDeltas: limits.maxBatchDeltas,
-    });
+    const encoder = createBatchEncoder({ maxBytes: limits.maxBatchBytes, maxDeltas: limits.maxBatchDeltas });
     if (extras.length > 0) {
       const taken = extras.splice(0, limits.maxBatchDeltas);
       takingExtras = true;
@@ -969,8 +849,7 @@ export function createSession(
         const deltas = await store.getMany(taken);
         let added = 0;
         while (added < deltas.length && encoder.add(deltas[added]!)) added++;
-        if (added < deltas.length)
-          extras = [...deltas.slice(added).map((delta) => delta.id), ...extras];
+        if (added < deltas.length) extras = [...deltas.slice(added).map((delta) => delta.id), ...extras];
         if (state !== 'open') return false;
         if (encoder.count > 0) sendBatch(encoder, undefined);
       } finally {
@@ -996,11 +875,7 @@ export function createSession(
     }
     // Near the live edge, deltas relayed from a third node go by id: in a mesh the peer has
     // usually had them from their origin already. Far behind (catch-up), bodies are faster.
-    const lazy =
-      peerLazy &&
-      peerFilter === undefined &&
-      from >= eagerUntil &&
-      context.localHead() - from <= limits.lazyPushLag;
+    const lazy = peerLazy && peerFilter === undefined && from >= eagerUntil && context.localHead() - from <= limits.lazyPushLag;
     const ids: string[] = [];
     for (const entry of entries) {
       const echo = entry.origin === peer!.nodeId;
@@ -1009,8 +884,7 @@ export function createSession(
         if (echo) {
           // Skipped.
         } else if (lazy && entry.origin !== undefined) {
-          if (encoder.bytes + (ids.length + 1) * (DELTA_ID_LENGTH + 3) > limits.maxBatchBytes)
-            break;
+          if (encoder.bytes + (ids.length + 1) * (DELTA_ID_LENGTH + 3) > limits.maxBatchBytes) break;
           ids.push(entry.delta.id);
           probe.announced.add(entry.delta.id);
         } else if (!encoder.add(entry.delta)) break;
@@ -1034,15 +908,11 @@ export function createSession(
     }
     if (position !== from || state !== 'open') return state === 'open';
     const read = entries.findIndex((entry) => entry.seq === last) + 1;
-    readAhead =
-      read >= entries.length
-        ? Math.min(limits.maxBatchDeltas, readAhead * 2)
-        : Math.max(1, read + 1);
+    readAhead = read >= entries.length ? Math.min(limits.maxBatchDeltas, readAhead * 2) : Math.max(1, read + 1);
     position = last;
     // A page made only of the peer's own deltas is worth a cursor update while catching up; at
     // the live edge the next real batch, or the idle update (scheduleAdvance), carries it along.
-    if (encoder.count > 0 || ids.length > 0 || entries.length === limits.maxBatchDeltas)
-      sendBatch(encoder, last, ids);
+    if (encoder.count > 0 || ids.length > 0 || entries.length === limits.maxBatchDeltas) sendBatch(encoder, last, ids);
     return true;
   };
 
@@ -1074,9 +944,7 @@ export function createSession(
     const found: Delta[] = [];
     let frontier = [id];
     while (frontier.length > 0) {
-      const ids = (await store.negationsOf!(frontier)).filter(
-        (negation) => !sentNegations.has(negation),
-      );
+      const ids = (await store.negationsOf!(frontier)).filter((negation) => !sentNegations.has(negation));
       for (const negation of ids) passing.add(negation);
       const deltas = await store.getMany(ids);
       found.push(...deltas);
@@ -1101,13 +969,7 @@ export function createSession(
   };
 
   timer(limits.handshakeTimeoutMs, () => {
-    if (state === 'handshaking')
-      fail(
-        createSyncError(
-          SyncErrorCode.Timeout,
-          `handshake not complete within ${limits.handshakeTimeoutMs} ms`,
-        ),
-      );
+    if (state === 'handshaking') fail(createSyncError(SyncErrorCode.Timeout, `handshake not complete within ${limits.handshakeTimeoutMs} ms`));
   });
 
   channel.onMessage(receive);

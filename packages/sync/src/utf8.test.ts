@@ -6,9 +6,7 @@ import { countUtf8Bytes } from './utf8.ts';
 describe('countUtf8Bytes', () => {
   it('counts what TextEncoder writes, lone surrogates included, for short and long strings', () => {
     const encoder = new TextEncoder();
-    const units = fc
-      .array(fc.integer({ min: 0, max: 0xffff }), { maxLength: 600 })
-      .map((codes) => String.fromCharCode(...codes));
+    const units = fc.array(fc.integer({ min: 0, max: 0xffff }), { maxLength: 600 }).map((codes) => String.fromCharCode(...codes));
     assertProperty(
       fc.property(units, (text) => {
         expect(countUtf8Bytes(text)).toBe(encoder.encode(text).length);

@@ -1,8 +1,6 @@
 // Node's native count, where there is one (it counts a lone surrogate as 3 bytes, as below).
 const nativeByteLength: ((text: string) => number) | undefined =
-  typeof globalThis.Buffer === 'function'
-    ? (text) => globalThis.Buffer.byteLength(text, 'utf8')
-    : undefined;
+  typeof globalThis.Buffer === 'function' ? (text) => globalThis.Buffer.byteLength(text, 'utf8') : undefined;
 
 /**
  * UTF-8 byte length of a string without allocating. Batch and frame limits are stated in bytes on

@@ -15,8 +15,7 @@ describe('entity closure', () => {
             {
               entityDeltas: async (id) => source.entityDeltas(id),
               negationsOf: async (ids) => ids.flatMap((id) => [...source.negationsOf(id)]),
-              transactionParts: async (txs) =>
-                txs.flatMap((tx) => [...source.transactionParts(tx)]),
+              transactionParts: async (txs) => txs.flatMap((tx) => [...source.transactionParts(tx)]),
             },
             entityId,
           );

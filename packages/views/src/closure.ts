@@ -53,10 +53,7 @@ export function createIndexClosureSource(index: DeltaIndex): ClosureSource {
       for (const deltas of properties.values()) yield* deltas;
     },
     negationsOf: (deltaId) => index.negationsOf(deltaId),
-    transactionParts: (tx) => [
-      ...index.transactionDeclarations(tx),
-      ...index.transactionMembers(tx),
-    ],
+    transactionParts: (tx) => [...index.transactionDeclarations(tx), ...index.transactionMembers(tx)],
   };
 }
 
@@ -71,10 +68,7 @@ export interface BatchClosureSource {
  * `collectEntityClosure` for a backend that answers in batches: the same set of deltas, loaded in
  * rounds (each round asks for the negations and transaction parts of the previous round's deltas).
  */
-export async function loadEntityClosure(
-  source: BatchClosureSource,
-  entityId: string,
-): Promise<Delta[]> {
+export async function loadEntityClosure(source: BatchClosureSource, entityId: string): Promise<Delta[]> {
   const found = new Map<string, Delta>();
   const seenTransactions = new Set<string>();
   let frontier: Delta[] = [];

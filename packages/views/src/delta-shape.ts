@@ -14,11 +14,7 @@ export function negatedIdsOf(delta: Delta): string[] {
   const ids: string[] = [];
   for (const pointer of delta.pointers) {
     const target = pointer.target;
-    if (
-      pointer.localContext === Vocabulary.negates &&
-      isReference(target) &&
-      !ids.includes(target.id)
-    ) {
+    if (pointer.localContext === Vocabulary.negates && isReference(target) && !ids.includes(target.id)) {
       ids.push(target.id);
     }
   }
@@ -80,10 +76,7 @@ export function transactionDeclarationsOf(delta: Delta): TransactionDeclaration[
  * Calls `visit(entityId, property)` once per distinct (entity, property) the delta appears under
  * in hyperviews. Negations appear nowhere.
  */
-export function forEachHyperviewSlot(
-  delta: Delta,
-  visit: (entityId: string, property: string) => void,
-): void {
+export function forEachHyperviewSlot(delta: Delta, visit: (entityId: string, property: string) => void): void {
   if (isNegation(delta)) return;
   const pointers = delta.pointers;
   for (let i = 0; i < pointers.length; i++) {

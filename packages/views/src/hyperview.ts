@@ -39,21 +39,12 @@ function keepVisible(deltas: readonly Delta[], visibility: Visibility, plain: bo
 }
 
 /** The entity's visible deltas under one property, in total order. */
-export function collectVisibleDeltas(
-  index: DeltaIndex,
-  visibility: Visibility,
-  entityId: string,
-  property: string,
-): Delta[] {
+export function collectVisibleDeltas(index: DeltaIndex, visibility: Visibility, entityId: string, property: string): Delta[] {
   const deltas = index.entityProperties(entityId)?.get(property);
   return deltas === undefined ? [] : keepVisible(deltas, visibility, index.isEntityPlain(entityId));
 }
 
-export function computeHyperview(
-  index: DeltaIndex,
-  visibility: Visibility,
-  entityId: string,
-): Hyperview {
+export function computeHyperview(index: DeltaIndex, visibility: Visibility, entityId: string): Hyperview {
   return { id: entityId, properties: collectVisibleProperties(index, visibility, entityId) };
 }
 
@@ -71,9 +62,7 @@ export function collectNegatedProperties(
   if (stored === undefined || index.isEntityPlain(entityId)) return result;
   const properties = sortedKeys(stored);
   for (const property of properties) {
-    const negated = stored
-      .get(property)!
-      .filter((delta) => visibility.isEffective(delta) && !visibility.isVisible(delta));
+    const negated = stored.get(property)!.filter((delta) => visibility.isEffective(delta) && !visibility.isVisible(delta));
     if (negated.length > 0) result.set(property, negated);
   }
   return result;

@@ -5,9 +5,7 @@ import type { ResolverEntry, Value } from './types.ts';
 
 let n = 0;
 const entry = (value: Value, time: number, creator = 'c', host = 'h'): ResolverEntry => ({
-  delta: createDeltaBuilder({ creator, host, timeCreated: time })
-    .set('e', { p: `${n++}` })
-    .build(),
+  delta: createDeltaBuilder({ creator, host, timeCreated: time }).set('e', { p: `${n++}` }).build(),
   value,
 });
 const context = { entityId: 'e', property: 'p' };
@@ -15,14 +13,7 @@ const run = (spec: Parameters<typeof createResolver>[0], entries: ResolverEntry[
   createResolver(spec).resolve(entries, context);
 
 describe('built-in resolvers', () => {
-  const entries = [
-    entry(3, 1),
-    entry('x', 2),
-    entry(1, 3),
-    entry(true, 4),
-    entry(5, 5),
-    entry('y', 6),
-  ];
+  const entries = [entry(3, 1), entry('x', 2), entry(1, 3), entry(true, 4), entry(5, 5), entry('y', 6)];
 
   it('resolve as documented; aggregations skip non-numeric values', () => {
     expect(run('lww', entries)).toBe('y');
@@ -51,18 +42,7 @@ describe('built-in resolvers', () => {
 
   it('does not depend on the order of its input', () => {
     const reversed = [...entries].reverse();
-    for (const name of [
-      'lww',
-      'fww',
-      'min',
-      'max',
-      'sum',
-      'count',
-      'concat',
-      'majority',
-      'set',
-      'list',
-    ] as const) {
+    for (const name of ['lww', 'fww', 'min', 'max', 'sum', 'count', 'concat', 'majority', 'set', 'list'] as const) {
       expect(run(name, reversed)).toEqual(run(name, entries));
     }
   });
@@ -70,9 +50,7 @@ describe('built-in resolvers', () => {
   it('majority counts distinct values; a tie goes to the earliest first delta', () => {
     expect(run('majority', [entry('b', 1), entry('a', 2), entry('a', 3)])).toBe('a');
     expect(run('majority', [entry('b', 2), entry('a', 1), entry('b', 3), entry('a', 4)])).toBe('a');
-    expect(
-      run('majority', [entry({ id: 'r' }, 2), entry({ id: 'r' }, 3), entry({ id: 's' }, 1)]),
-    ).toEqual({ id: 'r' });
+    expect(run('majority', [entry({ id: 'r' }, 2), entry({ id: 'r' }, 3), entry({ id: 's' }, 1)])).toEqual({ id: 'r' });
   });
 
   it('last-write-wins tie-breaks: id by default, then creator, host or value', () => {
@@ -87,9 +65,7 @@ describe('built-in resolvers', () => {
   });
 
   it('rejects unknown resolvers with RESOLVER_INVALID', () => {
-    expect(() => createResolver('median' as never)).toThrow(
-      expect.objectContaining({ code: 'RESOLVER_INVALID' }),
-    );
+    expect(() => createResolver('median' as never)).toThrow(expect.objectContaining({ code: 'RESOLVER_INVALID' }));
     try {
       createResolver({ kind: 'lww', tieBreak: 'moon' as never });
     } catch (error) {
@@ -98,11 +74,7 @@ describe('built-in resolvers', () => {
   });
 
   it('accepts a custom resolver as is', () => {
-    const longest = {
-      name: 'longest',
-      resolve: (es: readonly ResolverEntry[]) =>
-        es.map((e) => String(e.value)).sort((x, y) => y.length - x.length)[0],
-    };
+    const longest = { name: 'longest', resolve: (es: readonly ResolverEntry[]) => es.map((e) => String(e.value)).sort((x, y) => y.length - x.length)[0] };
     expect(run(longest, [entry('ab', 1), entry('abc', 2)])).toBe('abc');
   });
 });

@@ -29,10 +29,7 @@ export interface SchemaJson {
 
 const resolverJsonSchema = z.union([
   z.enum(RESOLVER_NAMES),
-  z.strictObject({
-    kind: z.literal('lww'),
-    tieBreak: z.enum(['id', 'creator', 'host', 'value']).optional(),
-  }),
+  z.strictObject({ kind: z.literal('lww'), tieBreak: z.enum(['id', 'creator', 'host', 'value']).optional() }),
   z.strictObject({ kind: z.literal('concat'), separator: z.string().optional() }),
   z.strictObject({ custom: z.string().min(1) }),
 ]);
@@ -65,15 +62,10 @@ function notSerializable(schema: Schema, path: (string | number)[], what: string
   );
 }
 
-function serializeResolver(
-  schema: Schema,
-  spec: ResolverSpec,
-  path: (string | number)[],
-): ResolverJson {
+function serializeResolver(schema: Schema, spec: ResolverSpec, path: (string | number)[]): ResolverJson {
   if (typeof spec === 'string') return spec;
   if ('resolve' in spec) {
-    if (typeof spec.name !== 'string' || spec.name === '')
-      notSerializable(schema, path, 'an unnamed custom resolver');
+    if (typeof spec.name !== 'string' || spec.name === '') notSerializable(schema, path, 'an unnamed custom resolver');
     return { custom: spec.name };
   }
   return spec;
@@ -85,13 +77,9 @@ function serializeResolver(
  */
 export function serializeSchema(schema: Schema): SchemaJson {
   const properties: Record<string, PropertyJson> = {};
-  for (const [name, definition] of Object.entries(schema.properties) as [
-    string,
-    PropertyDefinition,
-  ][]) {
+  for (const [name, definition] of Object.entries(schema.properties) as [string, PropertyDefinition][]) {
     const path = ['properties', name];
-    if (typeof definition.value === 'function')
-      notSerializable(schema, [...path, 'value'], 'a value function');
+    if (typeof definition.value === 'function') notSerializable(schema, [...path, 'value'], 'a value function');
     Object.defineProperty(properties, name, {
       enumerable: true,
       value: {
@@ -99,14 +87,9 @@ export function serializeSchema(schema: Schema): SchemaJson {
         resolver: serializeResolver(schema, definition.resolver, [...path, 'resolver']),
         ...(definition.target === undefined
           ? {}
-          : {
-              target:
-                typeof definition.target === 'string' ? definition.target : definition.target.name,
-            }),
+          : { target: typeof definition.target === 'string' ? definition.target : definition.target.name }),
         ...(definition.depth === undefined ? {} : { depth: definition.depth }),
-        ...(definition.value === undefined
-          ? {}
-          : { value: { localContext: definition.value.localContext } }),
+        ...(definition.value === undefined ? {} : { value: { localContext: definition.value.localContext } }),
       },
     });
   }
@@ -128,24 +111,17 @@ export function parseSchema(input: unknown, options: SchemaParseOptions = {}): S
     try {
       data = JSON.parse(input);
     } catch (error) {
-      throw createViewsError(ViewsErrorCode.SchemaInvalid, 'schema is not valid JSON', {
-        cause: error,
-      });
+      throw createViewsError(ViewsErrorCode.SchemaInvalid, 'schema is not valid JSON', { cause: error });
     }
   }
   const result = schemaJsonSchema.safeParse(data);
   if (!result.success) {
     const issue = result.error.issues[0];
-    const path =
-      issue?.path.filter((part): part is string | number => typeof part !== 'symbol') ?? [];
-    throw createViewsError(
-      ViewsErrorCode.SchemaInvalid,
-      `invalid schema at ${path.join('.') || '$'}: ${issue?.message ?? ''}`,
-      {
-        path,
-        details: result.error.issues,
-      },
-    );
+    const path = issue?.path.filter((part): part is string | number => typeof part !== 'symbol') ?? [];
+    throw createViewsError(ViewsErrorCode.SchemaInvalid, `invalid schema at ${path.join('.') || '$'}: ${issue?.message ?? ''}`, {
+      path,
+      details: result.error.issues,
+    });
   }
   const json = result.data;
   const properties: Record<string, PropertyDefinition> = {};
@@ -155,13 +131,9 @@ export function parseSchema(input: unknown, options: SchemaParseOptions = {}): S
     if (typeof spec === 'object' && 'custom' in spec) {
       const custom = options.resolvers?.[spec.custom];
       if (custom === undefined) {
-        throw createViewsError(
-          ViewsErrorCode.SchemaInvalid,
-          `unknown custom resolver "${spec.custom}"`,
-          {
-            path: ['properties', name, 'resolver'],
-          },
-        );
+        throw createViewsError(ViewsErrorCode.SchemaInvalid, `unknown custom resolver "${spec.custom}"`, {
+          path: ['properties', name, 'resolver'],
+        });
       }
       resolver = custom;
     } else {
@@ -182,21 +154,13 @@ export function parseSchema(input: unknown, options: SchemaParseOptions = {}): S
   if (json.entityResolver !== undefined) {
     entityResolver = options.entityResolvers?.[json.entityResolver];
     if (entityResolver === undefined) {
-      throw createViewsError(
-        ViewsErrorCode.SchemaInvalid,
-        `unknown entity resolver "${json.entityResolver}"`,
-        {
-          path: ['entityResolver'],
-        },
-      );
+      throw createViewsError(ViewsErrorCode.SchemaInvalid, `unknown entity resolver "${json.entityResolver}"`, {
+        path: ['entityResolver'],
+      });
     }
   }
-  if (
-    Object.values(json.properties).some((p) => p.kind === 'reference' && p.target === undefined)
-  ) {
-    throw createViewsError(ViewsErrorCode.SchemaInvalid, 'a reference property needs a target', {
-      path: ['properties'],
-    });
+  if (Object.values(json.properties).some((p) => p.kind === 'reference' && p.target === undefined)) {
+    throw createViewsError(ViewsErrorCode.SchemaInvalid, 'a reference property needs a target', { path: ['properties'] });
   }
   const schema: Schema = Object.freeze({
     name: json.name,

@@ -4,8 +4,7 @@ import { defineSchema, prop } from './schema.ts';
 import type { EntityResolver, Resolver } from './types.ts';
 import { createViewStore } from './view-store.ts';
 
-const at = (time: number, creator = 'alice') =>
-  createDeltaBuilder({ creator, host: 'h', timeCreated: time });
+const at = (time: number, creator = 'alice') => createDeltaBuilder({ creator, host: 'h', timeCreated: time });
 
 // Counts resolutions so the tests can tell one per write from one per subscriber.
 const createCountingResolver = () => {
@@ -27,8 +26,7 @@ const createCountingEntityResolver = () => {
     resolve: (input) => {
       counter.calls++;
       const out: Record<string, unknown> = {};
-      for (const [property, deltas] of input.properties)
-        out[property] = input.valueOf(deltas.at(-1)!, property);
+      for (const [property, deltas] of input.properties) out[property] = input.valueOf(deltas.at(-1)!, property);
       return out;
     },
   };
@@ -38,10 +36,7 @@ const createCountingEntityResolver = () => {
 describe('subscription groups', () => {
   it('resolve once per write however many subscribers watch the entity', () => {
     const { counter, resolver } = createCountingResolver();
-    const counted = defineSchema({
-      name: 'counted',
-      properties: { name: prop.string({ resolver }) },
-    });
+    const counted = defineSchema({ name: 'counted', properties: { name: prop.string({ resolver }) } });
     const store = createViewStore({ schemas: [counted] });
     store.ingest(at(1).set('a', { name: 'A' }).build());
     const listeners = Array.from({ length: 200 }, () => vi.fn());
@@ -52,8 +47,7 @@ describe('subscription groups', () => {
     expect(counter.calls - before).toBe(1);
     const views = new Set(listeners.map((listener) => listener.mock.calls[0]?.[0]));
     expect(views.size).toBe(1); // every member gets the same view object
-    for (const listener of listeners)
-      expect(listener).toHaveBeenCalledExactlyOnceWith({ name: 'B' }, 'a');
+    for (const listener of listeners) expect(listener).toHaveBeenCalledExactlyOnceWith({ name: 'B' }, 'a');
 
     // A write that loses last-write-wins resolves once more and calls nobody.
     store.ingest(at(0).set('a', { name: 'old' }).build());
@@ -76,10 +70,7 @@ describe('subscription groups', () => {
         };
       },
     };
-    const probed = defineSchema({
-      name: 'probed',
-      properties: { name: prop.any({ resolver: probe }) },
-    });
+    const probed = defineSchema({ name: 'probed', properties: { name: prop.any({ resolver: probe }) } });
     const store = createViewStore({ schemas: [probed] });
     for (let i = 0; i < 100; i++) store.subscribe('a', () => {}, { schema: probed });
     const before = reads.count;
@@ -96,8 +87,7 @@ describe('subscription groups', () => {
     const before = counter.calls;
     store.ingestMany([at(1).set('a', { x: 1 }).build(), at(2).set('a', { y: 2 }).build()]);
     expect(counter.calls - before).toBe(1);
-    for (const listener of listeners)
-      expect(listener).toHaveBeenCalledExactlyOnceWith({ x: 1, y: 2 }, 'a');
+    for (const listener of listeners) expect(listener).toHaveBeenCalledExactlyOnceWith({ x: 1, y: 2 }, 'a');
   });
 
   it('keep schemas and entities apart: each group hears only its own changes', () => {
@@ -120,16 +110,13 @@ describe('subscription groups', () => {
     // incremental per property); the other groups changed.
     expect(counter.calls - before).toBe(0);
     for (const listener of onNamed) expect(listener).not.toHaveBeenCalled();
-    for (const listener of onAged)
-      expect(listener).toHaveBeenCalledExactlyOnceWith({ age: 3 }, 'a');
+    for (const listener of onAged) expect(listener).toHaveBeenCalledExactlyOnceWith({ age: 3 }, 'a');
     for (const listener of onAll) expect(listener).toHaveBeenCalledExactlyOnceWith({ age: 3 }, 'a');
 
     store.ingest(at(2).set('a', { name: 'A' }).build());
-    for (const listener of onNamed)
-      expect(listener).toHaveBeenCalledExactlyOnceWith({ name: 'A' }, 'a');
+    for (const listener of onNamed) expect(listener).toHaveBeenCalledExactlyOnceWith({ name: 'A' }, 'a');
     for (const listener of onAged) expect(listener).toHaveBeenCalledTimes(1);
-    for (const listener of onAll)
-      expect(listener).toHaveBeenLastCalledWith({ age: 3, name: 'A' }, 'a');
+    for (const listener of onAll) expect(listener).toHaveBeenLastCalledWith({ age: 3, name: 'A' }, 'a');
     expect(onOther).not.toHaveBeenCalled();
   });
 
@@ -218,10 +205,7 @@ describe('subscription groups', () => {
       name: 'shouting',
       resolve: (entries, context) => `${String(counting.resolve(entries, context))}${suffix.value}`,
     };
-    const shouted = defineSchema({
-      name: 'shouted',
-      properties: { name: prop.string({ resolver: shouting }) },
-    });
+    const shouted = defineSchema({ name: 'shouted', properties: { name: prop.string({ resolver: shouting }) } });
     const store = createViewStore({ schemas: [shouted] });
     store.ingest(at(1).set('a', { name: 'A' }).build());
     const listeners = Array.from({ length: 20 }, () => vi.fn());
@@ -233,8 +217,7 @@ describe('subscription groups', () => {
     const before = counter.calls;
     store.invalidate(shouting);
     expect(counter.calls - before).toBe(1);
-    for (const listener of listeners)
-      expect(listener).toHaveBeenCalledExactlyOnceWith({ name: 'A!' }, 'a');
+    for (const listener of listeners) expect(listener).toHaveBeenCalledExactlyOnceWith({ name: 'A!' }, 'a');
     expect(plain).not.toHaveBeenCalled();
     store.invalidate();
     for (const listener of listeners) expect(listener).toHaveBeenCalledTimes(1);

@@ -1,16 +1,10 @@
 import { createDeltaBuilder, type Delta } from '@rhizome/core';
 import { describe, expect, it, vi } from 'vitest';
 import { defineSchema, prop } from './schema.ts';
-import type {
-  EntityResolver,
-  EntityResolverChange,
-  EntityResolverInput,
-  Resolver,
-} from './types.ts';
+import type { EntityResolver, EntityResolverChange, EntityResolverInput, Resolver } from './types.ts';
 import { createViewStore } from './view-store.ts';
 
-const at = (time: number, creator = 'alice') =>
-  createDeltaBuilder({ creator, host: 'h', timeCreated: time });
+const at = (time: number, creator = 'alice') => createDeltaBuilder({ creator, host: 'h', timeCreated: time });
 const person = defineSchema({
   name: 'person',
   properties: {
@@ -50,11 +44,7 @@ describe('view cache', () => {
 
   it('views are frozen so callers cannot corrupt the cache', () => {
     const store = createViewStore({ schemas: [person] });
-    store.ingest(
-      at(1)
-        .relate({ entity: 'a', property: 'friends' }, { entity: 'b', property: 'friends' })
-        .build(),
-    );
+    store.ingest(at(1).relate({ entity: 'a', property: 'friends' }, { entity: 'b', property: 'friends' }).build());
     const view = store.resolve(person, 'a');
     expect(Object.isFrozen(view)).toBe(true);
     expect(Object.isFrozen(view.friends)).toBe(true);
@@ -81,16 +71,9 @@ describe('subscriptions', () => {
     const store = createViewStore({ schemas: [person] });
     const listener = vi.fn();
     const unsubscribe = store.subscribe('a', listener, { schema: person });
-    store.ingest(
-      at(1)
-        .relate({ entity: 'a', property: 'friends' }, { entity: 'b', property: 'friends' })
-        .build(),
-    );
+    store.ingest(at(1).relate({ entity: 'a', property: 'friends' }, { entity: 'b', property: 'friends' }).build());
     store.ingest(at(2).set('b', { name: 'B' }).build());
-    expect(listener).toHaveBeenLastCalledWith(
-      { friends: [{ id: 'b', name: 'B', friends: [{ id: 'a' }] }] },
-      'a',
-    );
+    expect(listener).toHaveBeenLastCalledWith({ friends: [{ id: 'b', name: 'B', friends: [{ id: 'a' }] }] }, 'a');
     unsubscribe();
     store.ingest(at(3).set('b', { name: 'BB' }).build());
     expect(listener).toHaveBeenCalledTimes(2);
@@ -114,8 +97,7 @@ describe('entity resolvers', () => {
     });
     const update = vi.fn((previous: Record<string, number>, change: EntityResolverChange) => {
       const out = { ...previous };
-      for (const [property, deltas] of change.added)
-        out[property] = (out[property] ?? 0) + deltas.length;
+      for (const [property, deltas] of change.added) out[property] = (out[property] ?? 0) + deltas.length;
       for (const [property, deltas] of change.removed) {
         out[property] = (out[property] ?? 0) - deltas.length;
         if (out[property] === 0) delete out[property];
@@ -143,9 +125,7 @@ describe('entity resolvers', () => {
     const keeper: EntityResolver = {
       name: 'keeper',
       resolve: (input) => {
-        tombstones.push(
-          [...(input.negatedDeltas?.() ?? new Map()).values()].flat().map((d) => d.id),
-        );
+        tombstones.push([...(input.negatedDeltas?.() ?? new Map()).values()].flat().map((d) => d.id));
         return { visible: [...input.properties.values()].flat().length };
       },
     };
@@ -243,12 +223,7 @@ describe('entity resolvers', () => {
 describe('queries', () => {
   const store = createViewStore({ schemas: [person] });
   const deltas: Delta[] = [];
-  for (let i = 0; i < 10; i++)
-    deltas.push(
-      at(i)
-        .set(`p${i}`, { name: `n${i}`, age: i })
-        .build(),
-    );
+  for (let i = 0; i < 10; i++) deltas.push(at(i).set(`p${i}`, { name: `n${i}`, age: i }).build());
   const hidden = at(20).set('q', { name: 'hidden' }).build();
   deltas.push(hidden, at(21).negate(hidden.id).build());
   store.ingestMany(deltas);
@@ -262,28 +237,16 @@ describe('queries', () => {
   });
 
   it('filters on resolved values: equality, range, in', () => {
-    expect(store.query(person, { where: { age: { gte: 3, lt: 6 } } }).ids).toEqual([
-      'p3',
-      'p4',
-      'p5',
-    ]);
+    expect(store.query(person, { where: { age: { gte: 3, lt: 6 } } }).ids).toEqual(['p3', 'p4', 'p5']);
     expect(store.query(person, { where: { name: { eq: 'n7' } } }).ids).toEqual(['p7']);
-    expect(store.query(person, { where: { name: { in: ['n1', 'n9', 'zz'] } } }).ids).toEqual([
-      'p1',
-      'p9',
-    ]);
-    expect(store.query(person, { where: { age: { gt: 5 } }, limit: 2 })).toEqual({
-      ids: ['p6', 'p7'],
-      nextCursor: 'p7',
-    });
+    expect(store.query(person, { where: { name: { in: ['n1', 'n9', 'zz'] } } }).ids).toEqual(['p1', 'p9']);
+    expect(store.query(person, { where: { age: { gt: 5 } }, limit: 2 })).toEqual({ ids: ['p6', 'p7'], nextCursor: 'p7' });
     // q's only delta is negated: it has no visible delta, so it is not listed (issue 14).
     expect(store.query(person, { where: { age: { exists: false } } }).ids).toEqual([]);
   });
 
   it('rejects malformed queries with QUERY_INVALID', () => {
-    expect(() => store.query(person, { limit: 0 })).toThrow(
-      expect.objectContaining({ code: 'QUERY_INVALID' }),
-    );
+    expect(() => store.query(person, { limit: 0 })).toThrow(expect.objectContaining({ code: 'QUERY_INVALID' }));
     expect(() => store.query(person, { where: { age: { near: 3 } as never } })).toThrow(
       expect.objectContaining({ code: 'QUERY_INVALID' }),
     );
@@ -303,54 +266,31 @@ describe('store', () => {
       expect.objectContaining({ creator: 'alice', state: 'pending', declaredSizes: [2] }),
     ]);
     expect(report.ignoredMemberIds).toHaveLength(1);
-    expect(store.transaction('t', { asOf: 0 })).toEqual({
-      transactionId: 't',
-      creators: [],
-      ignoredMemberIds: [],
-    });
+    expect(store.transaction('t', { asOf: 0 })).toEqual({ transactionId: 't', creators: [], ignoredMemberIds: [] });
   });
 
   it('rejects what is not a delta, and unknown nested schemas', () => {
     const store = createViewStore();
-    expect(() => store.ingest({ id: 1 } as never)).toThrow(
-      expect.objectContaining({ code: 'DELTA_REJECTED' }),
-    );
+    expect(() => store.ingest({ id: 1 } as never)).toThrow(expect.objectContaining({ code: 'DELTA_REJECTED' }));
     const orphan = defineSchema({ name: 'orphan', properties: { f: prop.reference('nobody') } });
-    store.ingest(
-      at(1)
-        .set('a', { f: { id: 'b' } })
-        .build(),
-    );
-    expect(() => store.resolve(orphan, 'a')).toThrow(
-      expect.objectContaining({ code: 'SCHEMA_UNKNOWN' }),
-    );
+    store.ingest(at(1).set('a', { f: { id: 'b' } }).build());
+    expect(() => store.resolve(orphan, 'a')).toThrow(expect.objectContaining({ code: 'SCHEMA_UNKNOWN' }));
   });
 
   it('resolves schemaless views with chosen resolvers', () => {
     const store = createViewStore();
-    store.ingestMany([
-      at(1).set('a', { n: 1, s: 'x' }).build(),
-      at(2).set('a', { n: 2, s: 'y' }).build(),
-    ]);
-    expect(store.view('a', { resolvers: { n: 'sum' }, defaultResolver: 'list' })).toEqual({
-      n: 3,
-      s: ['x', 'y'],
-    });
+    store.ingestMany([at(1).set('a', { n: 1, s: 'x' }).build(), at(2).set('a', { n: 2, s: 'y' }).build()]);
+    expect(store.view('a', { resolvers: { n: 'sum' }, defaultResolver: 'list' })).toEqual({ n: 3, s: ['x', 'y'] });
   });
 });
 
 describe('schema registry', () => {
   it('re-registering a name drops nested views built through the old schema', () => {
     const address = defineSchema({ name: 'address', properties: { city: prop.string() } });
-    const home = defineSchema({
-      name: 'home-owner',
-      properties: { home: prop.reference('address') },
-    });
+    const home = defineSchema({ name: 'home-owner', properties: { home: prop.reference('address') } });
     const store = createViewStore({ schemas: [address, home] });
     store.ingestMany([
-      at(1)
-        .set('o', { home: { id: 'a1' } })
-        .build(),
+      at(1).set('o', { home: { id: 'a1' } }).build(),
       at(1).set('a1', { city: 'Oslo', zip: '0150' }).build(),
     ]);
     expect(store.resolve(home, 'o')).toEqual({ home: { id: 'a1', city: 'Oslo' } });
@@ -368,8 +308,7 @@ describe('invalidate', () => {
       resolve: (input) => {
         swappable.resolves += 1;
         const out: Record<string, string> = {};
-        for (const [property, deltas] of input.properties)
-          out[property] = `${String(input.valueOf(deltas.at(-1)!, property))}${swappable.suffix}`;
+        for (const [property, deltas] of input.properties) out[property] = `${String(input.valueOf(deltas.at(-1)!, property))}${swappable.suffix}`;
         return out;
       },
       update: (_previous, _change, input) => resolver.resolve(input),
@@ -384,9 +323,7 @@ describe('invalidate', () => {
     const store = createViewStore({ schemas: [shouted, owner, person] });
     store.ingestMany([
       at(1).set('rex', { name: 'Rex' }).build(),
-      at(1)
-        .set('ann', { pet: { id: 'rex' }, name: 'Ann' })
-        .build(),
+      at(1).set('ann', { pet: { id: 'rex' }, name: 'Ann' }).build(),
     ]);
     const heard = vi.fn();
     const heardOwner = vi.fn();
@@ -421,10 +358,7 @@ describe('invalidate', () => {
       name: 'pick',
       resolve: (entries) => `${String(entries.at(-1)?.value)}${first.suffix}`,
     };
-    const picked = defineSchema({
-      name: 'picked',
-      properties: { name: prop.string({ resolver: pick }) },
-    });
+    const picked = defineSchema({ name: 'picked', properties: { name: prop.string({ resolver: pick }) } });
     const store = createViewStore();
     store.ingest(at(1).set('x', { name: 'X' }).build());
     const read = () => [store.resolve(named, 'x'), store.resolve(picked, 'x'), store.view('x')];

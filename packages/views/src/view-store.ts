@@ -3,24 +3,9 @@ import { collectEntityClosure, createIndexClosureSource } from './closure.ts';
 import { createDeltaIndex, type DeltaIndex, type DeltaIndexOptions } from './delta-index.ts';
 import { forEachHyperviewSlot, transactionDeclarationsOf } from './delta-shape.ts';
 import { createViewsError, ViewsErrorCode } from './errors.ts';
-import {
-  collectNegatedProperties,
-  collectVisibleDeltas,
-  collectVisibleProperties,
-} from './hyperview.ts';
-import {
-  createIncrementalView,
-  createViewPlan,
-  type IncrementalView,
-  type ViewPlan,
-} from './incremental-view.ts';
-import {
-  assertValidQuery,
-  sortedAfter,
-  type Page,
-  type PageOptions,
-  type QueryOptions,
-} from './query.ts';
+import { collectNegatedProperties, collectVisibleDeltas, collectVisibleProperties } from './hyperview.ts';
+import { createIncrementalView, createViewPlan, type IncrementalView, type ViewPlan } from './incremental-view.ts';
+import { assertValidQuery, sortedAfter, type Page, type PageOptions, type QueryOptions } from './query.ts';
 import {
   createEntityResolverInput,
   resolveAllFlat,
@@ -31,19 +16,9 @@ import {
 import { nestReferences } from './nest-references.ts';
 import { runQuery } from './run-query.ts';
 import { assertValidSchema, type PropertyDefinition, type Schema, type ViewOf } from './schema.ts';
-import type {
-  EntityDeltaChange,
-  EntityResolver,
-  Hyperview,
-  ReadOptions,
-  Resolver,
-} from './types.ts';
+import type { EntityDeltaChange, EntityResolver, Hyperview, ReadOptions, Resolver } from './types.ts';
 import { stableStringify } from './value.ts';
-import {
-  collectBatchReach,
-  collectVisibilityChanges,
-  type BatchReach,
-} from './visibility-changes.ts';
+import { collectBatchReach, collectVisibilityChanges, type BatchReach } from './visibility-changes.ts';
 import { createVisibility, type TransactionState, type Visibility } from './visibility.ts';
 
 /** A schemaless view: every property the entity has, resolved. */
@@ -174,16 +149,11 @@ const DEFAULT_VIEW = Symbol('default view');
 type CacheKey = Schema | typeof DEFAULT_VIEW;
 
 // Every read of a cached view walks these; schemas are immutable, so they are worked out once.
-const referenceProperties = new WeakMap<
-  Schema,
-  readonly (readonly [string, PropertyDefinition])[]
->();
+const referenceProperties = new WeakMap<Schema, readonly (readonly [string, PropertyDefinition])[]>();
 function referencePropertiesOf(schema: Schema): readonly (readonly [string, PropertyDefinition])[] {
   let found = referenceProperties.get(schema);
   if (found === undefined) {
-    found = (Object.entries(schema.properties) as [string, PropertyDefinition][]).filter(
-      ([, d]) => d.kind === 'reference',
-    );
+    found = (Object.entries(schema.properties) as [string, PropertyDefinition][]).filter(([, d]) => d.kind === 'reference');
     referenceProperties.set(schema, found);
   }
   return found;
@@ -241,13 +211,9 @@ export function createViewStore(options: ViewStoreOptions = {}): ViewStore {
     if (typeof target !== 'string') return target;
     const schema = schemas.get(target);
     if (schema === undefined) {
-      throw createViewsError(
-        ViewsErrorCode.SchemaUnknown,
-        `no schema named "${target}" is registered`,
-        {
-          details: { name: target },
-        },
-      );
+      throw createViewsError(ViewsErrorCode.SchemaUnknown, `no schema named "${target}" is registered`, {
+        details: { name: target },
+      });
     }
     return schema;
   };
@@ -274,12 +240,7 @@ export function createViewStore(options: ViewStoreOptions = {}): ViewStore {
   };
   registerSchema(...(options.schemas ?? []));
 
-  const computeFlat = (
-    key: CacheKey,
-    entityId: string,
-    visibility: Visibility,
-    read: ReadOptions,
-  ): FlatView => {
+  const computeFlat = (key: CacheKey, entityId: string, visibility: Visibility, read: ReadOptions): FlatView => {
     const visible = collectVisibleProperties(index, visibility, entityId);
     const negated = () => collectNegatedProperties(index, visibility, entityId);
     return key === DEFAULT_VIEW
@@ -291,8 +252,7 @@ export function createViewStore(options: ViewStoreOptions = {}): ViewStore {
   // visibility change (`applyToIncremental`); under an entity resolver, a stale entry is recomputed
   // from the entity's own deltas (or updated through the resolver's `update`), never from the store.
   const cachedFlat = (key: CacheKey, entityId: string): FlatView => {
-    if (key === DEFAULT_VIEW || key.entityResolver === undefined)
-      return incrementalView(key, entityId).flat();
+    if (key === DEFAULT_VIEW || key.entityResolver === undefined) return incrementalView(key, entityId).flat();
     const entityResolver = key.entityResolver;
     let cache = caches.get(key);
     if (cache === undefined) {
@@ -308,21 +268,13 @@ export function createViewStore(options: ViewStoreOptions = {}): ViewStore {
     const negated = () => (tombstones ??= collectNegatedProperties(index, visibility, entityId));
     let flat: FlatView;
     if (entry?.visible !== undefined && entityResolver.update !== undefined) {
-      const input = createEntityResolverInput(
-        entityId,
-        visible,
-        read,
-        (p) => key.properties[p]?.value,
-        negated,
-      );
+      const input = createEntityResolverInput(entityId, visible, read, (p) => key.properties[p]?.value, negated);
       const change = diffDeltas(entry.visible, visible);
       // A resolver that read the tombstones before gets their diff too, so it never has to read
       // the whole set again; one that never asked pays nothing for them.
       flat = entityResolver.update(
         entry.flat,
-        entry.negated === undefined
-          ? change
-          : { ...change, negated: diffDeltas(entry.negated, negated()) },
+        entry.negated === undefined ? change : { ...change, negated: diffDeltas(entry.negated, negated()) },
         input,
       ) as FlatView;
     } else {
@@ -360,15 +312,8 @@ export function createViewStore(options: ViewStoreOptions = {}): ViewStore {
     return view;
   };
 
-  const flatFor = (
-    key: CacheKey,
-    entityId: string,
-    read: ReadOptions | undefined,
-    visibility: () => Visibility,
-  ) =>
-    isDefaultRead(read)
-      ? cachedFlat(key, entityId)
-      : computeFlat(key, entityId, visibility(), read ?? {});
+  const flatFor = (key: CacheKey, entityId: string, read: ReadOptions | undefined, visibility: () => Visibility) =>
+    isDefaultRead(read) ? cachedFlat(key, entityId) : computeFlat(key, entityId, visibility(), read ?? {});
 
   // Expands reference properties into nested views. `budget` is how many more levels may be
   // expanded; a property's `depth` caps it, so cycles stop at the bound.
@@ -423,14 +368,7 @@ export function createViewStore(options: ViewStoreOptions = {}): ViewStore {
       return hit.view;
     }
     const own = new Set<string>();
-    const view = expand(
-      schema,
-      entityId,
-      Number.POSITIVE_INFINITY,
-      undefined,
-      lazyVisibility(undefined),
-      own,
-    );
+    const view = expand(schema, entityId, Number.POSITIVE_INFINITY, undefined, lazyVisibility(undefined), own);
     const entry: ExpandedEntry = { schema, entityId, view, deps: own };
     cache.set(entityId, entry);
     for (const dep of own) {
@@ -445,12 +383,7 @@ export function createViewStore(options: ViewStoreOptions = {}): ViewStore {
     return view;
   };
 
-  const resolveWithDeps = (
-    schema: Schema | undefined,
-    entityId: string,
-    read: ReadOptions | undefined,
-    deps: Set<string>,
-  ) => {
+  const resolveWithDeps = (schema: Schema | undefined, entityId: string, read: ReadOptions | undefined, deps: Set<string>) => {
     if (schema === undefined) {
       deps.add(entityId);
       return flatFor(DEFAULT_VIEW, entityId, read, lazyVisibility(read));
@@ -499,8 +432,7 @@ export function createViewStore(options: ViewStoreOptions = {}): ViewStore {
   };
 
   const track = (group: SubscriptionGroup, deps: Set<string>): void => {
-    for (const entityId of group.deps)
-      if (!deps.has(entityId)) subscriptionsByEntity.get(entityId)?.delete(group);
+    for (const entityId of group.deps) if (!deps.has(entityId)) subscriptionsByEntity.get(entityId)?.delete(group);
     for (const entityId of deps) {
       let set = subscriptionsByEntity.get(entityId);
       if (set === undefined) {
@@ -514,8 +446,7 @@ export function createViewStore(options: ViewStoreOptions = {}): ViewStore {
 
   const notify = (entities: Set<string>): void => {
     const due = new Set<SubscriptionGroup>();
-    for (const entityId of entities)
-      for (const group of subscriptionsByEntity.get(entityId) ?? []) due.add(group);
+    for (const entityId of entities) for (const group of subscriptionsByEntity.get(entityId) ?? []) due.add(group);
     recheck(due);
   };
 
@@ -613,17 +544,11 @@ export function createViewStore(options: ViewStoreOptions = {}): ViewStore {
       return delta !== undefined && createVisibility(index, read ?? {}).isVisible(delta);
     },
     hyperview(entityId, read) {
-      return {
-        id: entityId,
-        properties: collectVisibleProperties(index, createVisibility(index, read ?? {}), entityId),
-      };
+      return { id: entityId, properties: collectVisibleProperties(index, createVisibility(index, read ?? {}), entityId) };
     },
     view(entityId, options = {}) {
       const { asOf, filter, ...resolution } = options;
-      const read: ReadOptions = {
-        ...(asOf === undefined ? {} : { asOf }),
-        ...(filter === undefined ? {} : { filter }),
-      };
+      const read: ReadOptions = { ...(asOf === undefined ? {} : { asOf }), ...(filter === undefined ? {} : { filter }) };
       const custom =
         resolution.resolvers !== undefined ||
         resolution.defaultResolver !== undefined ||
@@ -631,9 +556,7 @@ export function createViewStore(options: ViewStoreOptions = {}): ViewStore {
       if (!custom && isDefaultRead(read)) return cachedFlat(DEFAULT_VIEW, entityId);
       const visibility = createVisibility(index, read);
       const visible = collectVisibleProperties(index, visibility, entityId);
-      return resolveAllFlat(entityId, visible, read, resolution, () =>
-        collectNegatedProperties(index, visibility, entityId),
-      );
+      return resolveAllFlat(entityId, visible, read, resolution, () => collectNegatedProperties(index, visibility, entityId));
     },
     resolve(schema, entityId, read) {
       return resolveWithDeps(schema, entityId, read, new Set()) as ViewOf<typeof schema>;
@@ -645,8 +568,7 @@ export function createViewStore(options: ViewStoreOptions = {}): ViewStore {
         if (!visibility.exists(declaration)) continue;
         const entry = byCreator.get(declaration.creator) ?? { sizes: [], members: [] };
         for (const declared of transactionDeclarationsOf(declaration)) {
-          if (declared.transactionId === transactionId && !entry.sizes.includes(declared.size))
-            entry.sizes.push(declared.size);
+          if (declared.transactionId === transactionId && !entry.sizes.includes(declared.size)) entry.sizes.push(declared.size);
         }
         byCreator.set(declaration.creator, entry);
       }
@@ -680,18 +602,14 @@ export function createViewStore(options: ViewStoreOptions = {}): ViewStore {
         if (ids.length === limit) break;
       }
       const last = ids[ids.length - 1];
-      return ids.length === limit &&
-        last !== undefined &&
-        last !== candidates[candidates.length - 1]
+      return ids.length === limit && last !== undefined && last !== candidates[candidates.length - 1]
         ? { ids, nextCursor: last }
         : { ids };
     },
     query(schema, options = {}) {
       assertValidQuery(options);
       registerSchema(schema);
-      return runQuery(index, schema, options, (target, entityId, read) =>
-        resolveWithDeps(target, entityId, read, new Set()),
-      );
+      return runQuery(index, schema, options, (target, entityId, read) => resolveWithDeps(target, entityId, read, new Set()));
     },
     subscribe(entityId, listener, subscribeOptions = {}) {
       const schema = subscribeOptions.schema;
@@ -705,15 +623,7 @@ export function createViewStore(options: ViewStoreOptions = {}): ViewStore {
       }
       let group = byEntity.get(entityId);
       if (group === undefined) {
-        group = {
-          entityId,
-          schema,
-          members: new Set(),
-          last: key,
-          version: 0,
-          deps: new Set(),
-          active: true,
-        };
+        group = { entityId, schema, members: new Set(), last: key, version: 0, deps: new Set(), active: true };
         byEntity.set(entityId, group);
       } else {
         // The group may not have heard of the current value yet (a listener subscribing while a
@@ -740,8 +650,7 @@ export function createViewStore(options: ViewStoreOptions = {}): ViewStore {
         if (joined.members.size > 0) return;
         joined.active = false;
         if (groupsOfSchema.get(entityId) === joined) groupsOfSchema.delete(entityId);
-        if (groupsOfSchema.size === 0 && groups.get(cacheKey) === groupsOfSchema)
-          groups.delete(cacheKey);
+        if (groupsOfSchema.size === 0 && groups.get(cacheKey) === groupsOfSchema) groups.delete(cacheKey);
         for (const dep of joined.deps) {
           const set = subscriptionsByEntity.get(dep);
           set?.delete(joined);
@@ -768,11 +677,7 @@ export function createViewStore(options: ViewStoreOptions = {}): ViewStore {
       expandedByDep.clear();
       // Unaffected subscriptions re-read their cached views and stay silent; only a view that
       // resolves differently now calls back.
-      recheck(
-        target === undefined
-          ? [...allGroups()]
-          : [...allGroups()].filter((group) => group.schema !== undefined),
-      );
+      recheck(target === undefined ? [...allGroups()] : [...allGroups()].filter((group) => group.schema !== undefined));
     },
   };
   return store;

@@ -9,23 +9,14 @@ const negation = (id: string, target: string, time = 1): Delta =>
     timeCreated: time,
     creator: 'c',
     host: 'h',
-    pointers: [
-      {
-        localContext: Vocabulary.negates,
-        target: { id: target },
-        targetContext: Vocabulary.negatedBy,
-      },
-    ],
+    pointers: [{ localContext: Vocabulary.negates, target: { id: target }, targetContext: Vocabulary.negatedBy }],
   });
 
 describe('visibility', () => {
   it('handles long negation chains without recursion', () => {
-    const base = createDeltaBuilder({ creator: 'c', host: 'h', timeCreated: 0 })
-      .set('e', { v: 1 })
-      .build();
+    const base = createDeltaBuilder({ creator: 'c', host: 'h', timeCreated: 0 }).set('e', { v: 1 }).build();
     const chain: Delta[] = [base];
-    for (let i = 0; i < 20_000; i++)
-      chain.push(negation(`n${i}`, chain[chain.length - 1]!.id, i + 1));
+    for (let i = 0; i < 20_000; i++) chain.push(negation(`n${i}`, chain[chain.length - 1]!.id, i + 1));
     const index = createDeltaIndex([...chain].reverse());
     expect(createVisibility(index).isVisible(base)).toBe(true); // an even number of negations
     expect(createVisibility(index, { asOf: 19_999 }).isVisible(base)).toBe(false);
@@ -56,8 +47,7 @@ describe('visibility', () => {
   });
 
   it('reports transaction state per creator', () => {
-    const at = (time: number, creator = 'alice') =>
-      createDeltaBuilder({ creator, host: 'h', timeCreated: time });
+    const at = (time: number, creator = 'alice') => createDeltaBuilder({ creator, host: 'h', timeCreated: time });
     const index = createDeltaIndex([
       at(1).declareTransaction('t', 1).build(),
       at(2).set('e', { a: 1 }).inTransaction('t').build(),

@@ -85,8 +85,7 @@ export function createVisibility(index: DeltaIndex, read: ReadOptions = {}): Vis
 
   const effectiveAttackers = (id: string): Delta[] => {
     const attackers: Delta[] = [];
-    for (const negation of index.negationsOf(id))
-      if (isEffective(negation)) attackers.push(negation);
+    for (const negation of index.negationsOf(id)) if (isEffective(negation)) attackers.push(negation);
     return attackers;
   };
 
@@ -141,8 +140,7 @@ export function createVisibility(index: DeltaIndex, read: ReadOptions = {}): Vis
         }
       }
     }
-    for (let i = 0; i < nodes.length; i++)
-      labels.set(nodes[i]!, local[i] === 0 ? UNDECIDED : (local[i] as Label));
+    for (let i = 0; i < nodes.length; i++) labels.set(nodes[i]!, local[i] === 0 ? UNDECIDED : (local[i] as Label));
     return labels.get(root.id)!;
   };
 

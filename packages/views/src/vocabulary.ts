@@ -5,7 +5,5 @@ import { Vocabulary, type Pointer } from '@rhizome/core';
  * put nothing in a hyperview and are never part of a value.
  */
 export function isReservedPointer(pointer: Pointer): boolean {
-  return (
-    pointer.localContext === Vocabulary.negates || pointer.localContext === Vocabulary.transaction
-  );
+  return pointer.localContext === Vocabulary.negates || pointer.localContext === Vocabulary.transaction;
 }

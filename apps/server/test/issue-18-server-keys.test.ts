@@ -74,7 +74,8 @@ const call = async (
   path: string,
   token: string,
   body?: unknown,
-): Promise<{ status: number; body: any }> => {
+): // eslint-disable-next-line @typescript-eslint/no-explicit-any -- JSON bodies, read in assertions
+Promise<{ status: number; body: any }> => {
   const response = await fetch(`${node.url}${path}`, {
     method,
     headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },

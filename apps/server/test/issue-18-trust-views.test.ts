@@ -59,7 +59,10 @@ const write = async (deltas: Delta[]) => {
   });
   expect(response.status, await response.clone().text()).toBe(200);
 };
-const rest = async (query: string): Promise<{ status: number; body: any }> => {
+const rest = async (
+  query: string,
+): // eslint-disable-next-line @typescript-eslint/no-explicit-any -- JSON bodies, read in assertions
+Promise<{ status: number; body: any }> => {
   const response = await fetch(`${node.url}/api/entities/doc${query}`);
   return { status: response.status, body: await response.json() };
 };
@@ -77,7 +80,7 @@ const cli = async (
   const [code] = (await once(child, 'close')) as [number | null];
   return { code, stdout, stderr };
 };
-const titleOf = (view: { title?: unknown } | undefined) => view?.title;
+const titleOf = (view: unknown) => (view as { title?: unknown } | undefined)?.title;
 
 /** The title each reader sees, over every transport; they must agree per reader. */
 async function readers(): Promise<Record<string, unknown>> {

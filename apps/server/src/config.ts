@@ -54,6 +54,11 @@ export interface ServerConfig {
   readonly requireSignatures: SignaturePolicy;
   /** RHIZOME_ADMIN_KEYS: public keys that may list and revoke creators' keys (`_creator:<id>`). */
   readonly adminKeys: readonly string[];
+  /**
+   * RHIZOME_SIGNING_KEYS_FILE and RHIZOME_SIGNING_KEYS_PASSPHRASE: a sealed file of creators'
+   * secret keys; the server signs the writes of tokens bound to those creators.
+   */
+  readonly signingKeys: { readonly file: string; readonly passphrase: string } | undefined;
 }
 
 /** Every problem with the configuration at once, one line per variable. */
@@ -257,6 +262,8 @@ const envSchema = z.object({
     .enum(SIGNATURE_POLICIES, { error: `must be one of ${SIGNATURE_POLICIES.join(', ')}` })
     .default('off'),
   RHIZOME_ADMIN_KEYS: publicKeyList(),
+  RHIZOME_SIGNING_KEYS_FILE: z.string().min(1).optional(),
+  RHIZOME_SIGNING_KEYS_PASSPHRASE: z.string().min(1).optional(),
   RHIZOME_SYNC_PEER_POLICY: peerPolicies().optional(),
   RHIZOME_SYNC_MAX_BUFFERED_BYTES: integer(64 * 1024, 1024 * 1024 * 1024).default(1024 * 1024),
   RHIZOME_SYNC_STALL_TIMEOUT_MS: integer(100, 3_600_000).default(30_000),
@@ -306,8 +313,25 @@ export function loadConfig(
       },
     ]);
   }
+  if (
+    (values.RHIZOME_SIGNING_KEYS_FILE === undefined) !==
+    (values.RHIZOME_SIGNING_KEYS_PASSPHRASE === undefined)
+  ) {
+    throw new ConfigError([
+      values.RHIZOME_SIGNING_KEYS_FILE === undefined
+        ? {
+            variable: 'RHIZOME_SIGNING_KEYS_PASSPHRASE',
+            message: 'is set without RHIZOME_SIGNING_KEYS_FILE',
+          }
+        : {
+            variable: 'RHIZOME_SIGNING_KEYS_FILE',
+            message: 'needs RHIZOME_SIGNING_KEYS_PASSPHRASE to open it',
+          },
+    ]);
+  }
   // pnpm runs package scripts in the package directory; INIT_CWD is where the user typed the command.
   const cwd = options.cwd ?? env.INIT_CWD ?? process.cwd();
+  const keyFile = values.RHIZOME_SIGNING_KEYS_FILE;
   const dataDir = values.RHIZOME_DATA_DIR ?? '.rhizome-data/pglite';
   return {
     port: values.PORT,
@@ -352,6 +376,13 @@ export function loadConfig(
     },
     requireSignatures: values.RHIZOME_REQUIRE_SIGNATURES,
     adminKeys: values.RHIZOME_ADMIN_KEYS ?? [],
+    signingKeys:
+      keyFile === undefined || values.RHIZOME_SIGNING_KEYS_PASSPHRASE === undefined
+        ? undefined
+        : {
+            file: isAbsolute(keyFile) ? keyFile : resolve(cwd, keyFile),
+            passphrase: values.RHIZOME_SIGNING_KEYS_PASSPHRASE,
+          },
   };
 }
 
@@ -545,6 +576,12 @@ export const CONFIG_FLAGS: readonly ConfigFlag[] = [
     value: '<hex>',
     multiple: true,
     help: "public key that may list and revoke creators' keys (repeatable)",
+  },
+  {
+    flag: 'signing-keys-file',
+    variable: 'RHIZOME_SIGNING_KEYS_FILE',
+    value: '<path>',
+    help: "sealed creators' secret keys: the server signs the writes of tokens bound to them",
   },
   {
     flag: 'sync-peer-policy',

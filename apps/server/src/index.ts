@@ -5,3 +5,4 @@ export * from './logger.ts';
 export * from './app.ts';
 export * from './server.ts';
 export * from './plugins.ts';
+export * from './signing-keys.ts';

@@ -15,6 +15,7 @@ import { createMetrics, type Metrics } from './metrics.ts';
 import { loadPlugins, type LoadedPlugins } from './plugins.ts';
 import { startSync, type SyncService } from './sync.ts';
 import { createAuthenticator } from './tokens.ts';
+import { loadSigningKeys, type ServerSigningKey } from './signing-keys.ts';
 
 export interface RunningServer {
   /** e.g. http://127.0.0.1:8080 (the port actually bound when 0 was asked). */
@@ -41,6 +42,22 @@ export async function startServer(
   options: StartServerOptions = {},
 ): Promise<RunningServer> {
   const logger = options.logger ?? createLogger(config);
+  // The key file first, before anything is opened: a wrong passphrase is one line, nothing to undo.
+  let signingKeys = new Map<string, ServerSigningKey>();
+  if (config.signingKeys !== undefined) {
+    try {
+      signingKeys = await loadSigningKeys(config.signingKeys.file, config.signingKeys.passphrase);
+    } catch (error) {
+      await options.store?.close().catch(() => {});
+      throw error;
+    }
+    logger.info(
+      {
+        keys: [...signingKeys].map(([creator, { publicKey }]) => ({ creator, publicKey })),
+      },
+      'server-held signing keys loaded: list each public key on _creator:<creator> to make its deltas verified',
+    );
+  }
   // Plugins first: a bad one is a configuration error, found before storage is opened.
   let plugins: LoadedPlugins;
   try {
@@ -102,7 +119,11 @@ export async function startServer(
   plugins.watchFiles((error, name) =>
     logger.error({ err: error, plugin: name }, 'plugin reload failed; the previous version stays'),
   );
-  const authenticator = createAuthenticator(config.tokens, createOpenPrincipal());
+  const authenticator = createAuthenticator(
+    config.tokens,
+    createOpenPrincipal(),
+    new Map([...signingKeys].map(([creator, key]) => [creator, key.sign])),
+  );
   if (authenticator.open) {
     logger.warn(
       { host: config.host },

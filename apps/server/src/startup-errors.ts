@@ -1,5 +1,6 @@
 import { isStorageError, StorageErrorCode } from '@rhizome/storage';
 import type { ServerConfig } from './config.ts';
+import { SigningKeysError } from './signing-keys.ts';
 
 type StartupConfig = Pick<ServerConfig, 'databaseUrl' | 'dataDir' | 'host' | 'port'>;
 
@@ -36,6 +37,9 @@ function rootMessage(error: unknown): string {
  * undefined for anything else, which is a bug and keeps its stack. Never shows credentials.
  */
 export function describeStartupError(error: unknown, config: StartupConfig): string | undefined {
+  if (error instanceof SigningKeysError) {
+    return `${error.code}: cannot open the signing key file (RHIZOME_SIGNING_KEYS_FILE, RHIZOME_SIGNING_KEYS_PASSPHRASE): ${error.message}`;
+  }
   if (isStorageError(error)) {
     const details = error.details as { databaseCode?: unknown } | undefined;
     const code = typeof details?.databaseCode === 'string' ? details.databaseCode : error.code;

@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
 import { SCOPES, type Principal, type Scope } from '@rhizome/api';
+import type { DeltaSigner } from '@rhizome/core';
 import { z } from 'zod';
 
 export interface TokenEntry {
@@ -76,22 +77,32 @@ export interface Authenticator {
 
 const digest = (token: string): string => createHash('sha256').update(token).digest('hex');
 
+/**
+ * `signers`: server-held keys by creator (RHIZOME_SIGNING_KEYS_FILE); a principal whose creator has
+ * one gets its writes signed by the node.
+ */
 export function createAuthenticator(
   tokens: readonly TokenEntry[],
   openPrincipal: Principal,
+  signers: ReadonlyMap<string, DeltaSigner> = new Map(),
 ): Authenticator {
+  const withSigner = (principal: Principal): Principal => {
+    const sign = signers.get(principal.creator);
+    return sign === undefined ? principal : { ...principal, sign };
+  };
   // Looked up by digest, so the lookup time does not depend on how much of a guess matches.
   const byDigest = new Map<string, Principal>(
     tokens.map((entry) => [
       digest(entry.token),
-      { creator: entry.creator, scopes: new Set(entry.scopes), open: false },
+      withSigner({ creator: entry.creator, scopes: new Set(entry.scopes), open: false }),
     ]),
   );
+  const openSigned = withSigner(openPrincipal);
   const open = tokens.length === 0;
   return {
     open,
     authenticate(authorization) {
-      if (open) return { ok: true, principal: openPrincipal };
+      if (open) return { ok: true, principal: openSigned };
       if (authorization === undefined || authorization === '') return { ok: true, principal: null };
       const match = /^Bearer\s+(\S+)\s*$/i.exec(authorization);
       if (match === null)

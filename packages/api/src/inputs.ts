@@ -1,3 +1,4 @@
+import { trustSchema } from '@rhizome/node';
 import type { OrderBy, Where } from '@rhizome/views';
 import { z } from 'zod';
 
@@ -32,3 +33,6 @@ export const orderByInput = z.custom<readonly OrderBy[]>(() => true);
 export const countInput = z.custom<boolean>(() => true);
 
 export const limitInput = z.number().int().positive().optional();
+
+/** Whom the reader trusts (creators and/or signed only); the node's own schema, so both agree. */
+export const trustInput = trustSchema.optional();

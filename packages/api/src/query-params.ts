@@ -1,4 +1,5 @@
 import { RhizomeError } from '@rhizome/core';
+import { parseTrust, type TrustJson } from '@rhizome/node';
 import type { OrderBy, Where } from '@rhizome/views';
 
 // Text the transports take (a URL parameter, a command-line option) turned into the query's
@@ -46,4 +47,21 @@ export function parseCountText(text: string): boolean {
   if (text === 'true') return true;
   if (text === 'false') return false;
   return invalid('count', 'must be true or false');
+}
+
+/**
+ * `trust` and `signed` as text (REST `?trust=alice,bob&signed=true`, CLI `--trust`, `--signed`):
+ * comma-separated creators, and `true` or `false`. Undefined when neither is given; otherwise
+ * checked as any trust setting (INVALID_REQUEST with the path `trust.…`).
+ */
+export function parseTrustText(
+  creators: string | undefined,
+  signed: string | undefined,
+): TrustJson | undefined {
+  if (creators === undefined && signed === undefined) return undefined;
+  const trust: { creators?: string[]; signed?: unknown } = {};
+  if (creators !== undefined) trust.creators = creators.split(',').map((part) => part.trim());
+  if (signed !== undefined)
+    trust.signed = signed === 'true' ? true : signed === 'false' ? false : signed;
+  return parseTrust(trust);
 }

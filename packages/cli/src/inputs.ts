@@ -1,3 +1,4 @@
+import { parseTrustText, type TrustJson } from '@rhizome/api';
 import { z } from 'zod';
 import { createUsageError } from './errors.ts';
 
@@ -50,3 +51,27 @@ export function parseInput<T extends z.ZodType>(
 export function parseAsOfOption(value: unknown): number | undefined {
   return typeof value === 'string' ? parseInput(asOfInput, value, '--as-of') : undefined;
 }
+
+/** `--trust alice,bob` and `--signed`: whom the reader trusts, or undefined for everyone. */
+export function parseTrustOptions(trust: unknown, signed: unknown): { trust?: TrustJson } {
+  try {
+    const parsed = parseTrustText(
+      typeof trust === 'string' ? trust : undefined,
+      signed === true ? 'true' : undefined,
+    );
+    return parsed === undefined ? {} : { trust: parsed };
+  } catch (error) {
+    const path = (error as { path?: (string | number)[] }).path ?? ['trust'];
+    throw createUsageError(`--trust: ${(error as Error).message}`, { path });
+  }
+}
+
+export const TRUST_OPTIONS = {
+  trust: { type: 'string' },
+  signed: { type: 'boolean' },
+} as const;
+
+export const TRUST_HELP = [
+  '--trust <a,b>     only deltas by these creators exist for the read',
+  '--signed          only deltas signed by a currently valid key of their creator',
+];

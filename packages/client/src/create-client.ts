@@ -7,6 +7,7 @@ import {
   type TRPCClient,
 } from '@trpc/client';
 import { EventSource, type FetchLike } from 'eventsource';
+import { createSigningLink, type ClientSigningKey } from './signing-link.ts';
 
 export interface ClientOptions {
   /** The node's base URL, e.g. `http://127.0.0.1:8080` (the router is served under `/trpc`). */
@@ -15,6 +16,11 @@ export interface ClientOptions {
   readonly token?: string;
   /** Fetch for queries, mutations and the SSE stream (defaults to the global fetch). */
   readonly fetch?: typeof globalThis.fetch;
+  /**
+   * Sign writes locally with this key: `deltas.append` (the key's creator's unsigned deltas),
+   * `entities.put` and `deltas.negate` then send deltas signed here (see `createSigningLink`).
+   */
+  readonly signingKey?: ClientSigningKey;
 }
 
 export type RhizomeClient = TRPCClient<AppRouter>;
@@ -39,6 +45,7 @@ export function createClient(options: ClientOptions): RhizomeClient {
     baseFetch(input, { ...init, headers: { ...init.headers, ...authorization } });
   return createTRPCClient<AppRouter>({
     links: [
+      ...(options.signingKey === undefined ? [] : [createSigningLink(options.signingKey)]),
       splitLink({
         condition: (op) => op.type === 'subscription',
         true: httpSubscriptionLink({

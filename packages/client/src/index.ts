@@ -1,5 +1,6 @@
 export * from './create-client.ts';
 export * from './error-code.ts';
+export * from './signing-link.ts';
 export type {
   AppRouter,
   EntityViewJson,
@@ -8,4 +9,5 @@ export type {
   DeltaPage,
   EntityPageJson,
   NodeStatus,
+  TrustJson,
 } from '@rhizome/api';

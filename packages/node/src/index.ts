@@ -19,3 +19,10 @@ export type {
 } from './node-validate.ts';
 // The reports those carry, so that a transport or client needs no import of @rhizome/views.
 export type { ValidationProblem, ValidationReport } from '@rhizome/views';
+export {
+  MAX_TRUSTED_CREATORS,
+  createVerifiedCheck,
+  parseTrust,
+  trustSchema,
+  type TrustJson,
+} from './trust-filter.ts';

@@ -9,6 +9,7 @@ import {
   selectSortedPage,
   sortKeysOf,
   type EntityInspection,
+  type ReadOptions,
   type Schema,
   type SortEntry,
 } from '@rhizome/views';
@@ -24,6 +25,7 @@ import type {
   ReadOptionsJson,
 } from './node-types.ts';
 import type { SchemaRegistry } from './schema-registry.ts';
+import { createVerifiedCheck, readOptionsOf, type TrustContext } from './trust-filter.ts';
 
 /** The view with the entity id first; the id wins over a property that happens to be called `id`. */
 export function withId(entityId: string, view: unknown): EntityViewJson {
@@ -34,7 +36,10 @@ export function withId(entityId: string, view: unknown): EntityViewJson {
 
 export interface NodeReads {
   getDelta(id: string): Promise<Delta>;
-  hyperview(entityId: string, read?: ReadOptionsJson): Promise<HyperviewJson>;
+  hyperview(
+    entityId: string,
+    read?: ReadOptionsJson & { readonly verification?: boolean },
+  ): Promise<HyperviewJson>;
   view(
     entityId: string,
     read?: ReadOptionsJson & { readonly schema?: string },
@@ -51,7 +56,11 @@ export interface NodeReads {
   /** How many reference hops a view under the schema may expand (0 without one). */
   depthOf(schema: Schema | undefined): number;
   /** The view of a resident entity now (no await: call right after the cache made it resident). */
-  resolveResident(entityId: string, schema: Schema | undefined, asOf?: number): EntityViewJson;
+  resolveResident(
+    entityId: string,
+    schema: Schema | undefined,
+    read?: ReadOptionsJson,
+  ): EntityViewJson;
   checkLimit(limit: number | undefined): void;
 }
 
@@ -69,6 +78,7 @@ export function createNodeReads(
   schemas: SchemaRegistry,
   maxPageSize: number,
   limits: { readonly maxSortedCandidates?: number } = {},
+  trust: TrustContext = { adminKeys: new Set(), creatorDeltas: () => [] },
 ): NodeReads {
   const sortLimit = limits.maxSortedCandidates ?? 10_000;
   const requireSchema = (name: string): Schema => {
@@ -81,23 +91,31 @@ export function createNodeReads(
     return schema;
   };
   const depthOf = (schema: Schema | undefined): number => nestingDepth(schema, schemas.get);
-  const readOf = (asOf: number | undefined) => (asOf === undefined ? {} : { asOf });
+  // asOf and trust become the views library's read options here, and only here.
+  const readOf = (read: ReadOptionsJson) => readOptionsOf(read, trust);
 
-  const hasVisibleDelta = (entityId: string, asOf: number | undefined): boolean =>
-    cache.views.hyperview(entityId, readOf(asOf)).properties.size > 0;
+  const hasVisibleDelta = (entityId: string, options: ReadOptions): boolean =>
+    cache.views.hyperview(entityId, options).properties.size > 0;
 
-  const resolveResident = (
+  // Takes read options made once per read, so that every entity of a page is judged by the same
+  // creator keys.
+  const resolveWith = (
     entityId: string,
     schema: Schema | undefined,
-    asOf?: number,
+    options: ReadOptions,
   ): EntityViewJson => {
     const views = cache.views;
     const view =
       schema === undefined
-        ? views.view(entityId, readOf(asOf))
-        : views.resolve(schema, entityId, readOf(asOf));
+        ? views.view(entityId, options)
+        : views.resolve(schema, entityId, options);
     return withId(entityId, view);
   };
+  const resolveResident = (
+    entityId: string,
+    schema: Schema | undefined,
+    read: ReadOptionsJson = {},
+  ): EntityViewJson => resolveWith(entityId, schema, readOf(read));
 
   const checkLimit = (limit: number | undefined): void => {
     if (limit !== undefined && (!Number.isInteger(limit) || limit < 1 || limit > maxPageSize)) {
@@ -173,25 +191,34 @@ export function createNodeReads(
       return delta;
     },
     async hyperview(entityId, read = {}) {
+      const options = readOf(read);
       await cache.ensure([entityId]);
-      const hyperview = cache.views.hyperview(entityId, readOf(read.asOf));
-      return { id: entityId, properties: Object.fromEntries(hyperview.properties) };
+      const hyperview = cache.views.hyperview(entityId, options);
+      const properties = Object.fromEntries(hyperview.properties);
+      if (read.verification !== true) return { id: entityId, properties };
+      const isVerified = createVerifiedCheck(trust);
+      const verified = new Set<string>();
+      for (const deltas of hyperview.properties.values())
+        for (const delta of deltas) if (isVerified(delta)) verified.add(delta.id);
+      return { id: entityId, properties, verified: [...verified].sort() };
     },
     async view(entityId, read = {}) {
       // The schema is looked up first: an unknown schema is the caller's mistake whatever the entity.
       const schema = read.schema === undefined ? undefined : requireSchema(read.schema);
+      const options = readOf(read);
       await cache.ensureNested(entityId, depthOf(schema));
-      if (!hasVisibleDelta(entityId, read.asOf)) {
+      if (!hasVisibleDelta(entityId, options)) {
         throw createApiError(
           ApiErrorCode.EntityNotFound,
           `entity "${entityId}" has no visible delta`,
           { details: { id: entityId } },
         );
       }
-      return resolveResident(entityId, schema, read.asOf);
+      return resolveWith(entityId, schema, options);
     },
     async listViews(input = {}) {
       checkLimit(input.limit);
+      const read = readOf(input);
       // The store lists every referenced id; those with no visible delta (only negated ones, or
       // none yet at asOf) are skipped, so a page may take several store pages to fill.
       return scan(
@@ -204,8 +231,7 @@ export function createNodeReads(
         input.cursor,
         input.limit ?? 100,
         0,
-        (id) =>
-          hasVisibleDelta(id, input.asOf) ? resolveResident(id, undefined, input.asOf) : undefined,
+        (id) => (hasVisibleDelta(id, read) ? resolveWith(id, undefined, read) : undefined),
       );
     },
     async query(input) {
@@ -213,7 +239,7 @@ export function createNodeReads(
       const schema = requireSchema(input.schema);
       assertValidQuery({ ...input, limit: input.limit ?? 100 });
       assertQueryFitsSchema(schema, input);
-      const read = readOf(input.asOf);
+      const read = readOf(input);
       // As the views library's query: candidates hold a stored delta under one of the schema's
       // properties (any property for a schema resolved by an entity resolver, which reads them
       // all), and one of those must be visible in the read.
@@ -277,7 +303,7 @@ export function createNodeReads(
           : selectSortedPage(entries, orderBy, input.cursor, limit);
       const views = new Map<string, EntityViewJson>();
       await forEachResident(selected.ids, depth, (id) => {
-        views.set(id, resolveResident(id, schema, input.asOf));
+        views.set(id, resolveWith(id, schema, read));
         return true;
       });
       const entities = selected.ids.map((id) => views.get(id)!);
@@ -298,7 +324,7 @@ export function createNodeReads(
       await cache.ensureNested(entityId, depthOf(schema));
       return inspectEntity(cache.views.closure(entityId), entityId, {
         ...(schema === undefined ? {} : { schema }),
-        ...readOf(read.asOf),
+        ...(read.asOf === undefined ? {} : { asOf: read.asOf }),
       });
     },
   };

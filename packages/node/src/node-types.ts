@@ -12,6 +12,7 @@ import type { Principal } from './principal.ts';
 import type { NodeValidation } from './node-validate.ts';
 import type { EntityCacheStats } from './entity-cache.ts';
 import type { SignaturePolicy } from './verify-signatures.ts';
+import type { TrustJson } from './trust-filter.ts';
 
 export type WriteStatus = 'stored' | 'duplicate';
 
@@ -26,6 +27,11 @@ export type EntityViewJson = { readonly id: string } & Readonly<Record<string, u
 export interface HyperviewJson {
   readonly id: string;
   readonly properties: Readonly<Record<string, readonly Delta[]>>;
+  /**
+   * With `verification: true`: the ids of the listed deltas whose signature verifies by a
+   * currently valid key of their creator (or an admin key), sorted.
+   */
+  readonly verified?: readonly string[];
 }
 
 export interface DeltaPage {
@@ -65,6 +71,8 @@ export interface NodeStats {
 
 export interface ReadOptionsJson {
   readonly asOf?: number;
+  /** Only deltas the reader trusts exist for the read (see `TrustJson`). */
+  readonly trust?: TrustJson;
 }
 
 export interface ListViewsInput extends ReadOptionsJson {
@@ -122,7 +130,10 @@ export interface RhizomeNode extends NodeValidation {
   /** A stored delta by id, from the cache or storage; DELTA_NOT_FOUND when unknown. */
   getDelta(id: string): Promise<Delta>;
   listDeltas(options?: { readonly after?: string; readonly limit?: number }): Promise<DeltaPage>;
-  hyperview(entityId: string, options?: ReadOptionsJson): Promise<HyperviewJson>;
+  hyperview(
+    entityId: string,
+    options?: ReadOptionsJson & { readonly verification?: boolean },
+  ): Promise<HyperviewJson>;
   /** The resolved view (under a schema by name, or schemaless); ENTITY_NOT_FOUND without a visible delta. */
   view(
     entityId: string,
@@ -157,10 +168,15 @@ export interface RhizomeNode extends NodeValidation {
    * references to it from other entities' properties, which its own hyperview does not list.
    */
   referencesTo(entityId: string): Promise<Delta[]>;
-  /** The entity's view now, then each time it changes. Slow consumers see only the latest view. */
+  /**
+   * The entity's view now, then each time it changes. Slow consumers see only the latest view.
+   * With `trust`, the view is resolved again after every write batch (a revoked key or a trusted
+   * creator's older delta changes it while the untrusted view stays put), so such a subscription
+   * counts against `maxQuerySubscriptions`.
+   */
   watchEntity(
     entityId: string,
-    options: { readonly schema?: string },
+    options: { readonly schema?: string; readonly trust?: TrustJson },
     signal?: AbortSignal,
   ): AsyncGenerator<EntityViewJson>;
   /**
@@ -224,7 +240,10 @@ export interface CreateNodeOptions {
   readonly maxSortedCandidates?: number;
   /** Candidate entities one `listInvalid` page checks at most (default 10,000); see `NodeValidation`. */
   readonly maxValidationScan?: number;
-  /** Open query subscriptions at most (default 100): each costs a query per write batch. */
+  /**
+   * Open query subscriptions at most (default 100), trust-filtered entity subscriptions included:
+   * each costs a query or a resolution per write batch.
+   */
   readonly maxQuerySubscriptions?: number;
   /** Custom property resolvers that schemas may name (`"resolver": { "custom": "<name>" }`). */
   readonly resolvers?: Readonly<Record<string, Resolver>>;

@@ -32,11 +32,12 @@ export interface NodeWatches {
     options: { readonly schema?: string },
     signal?: AbortSignal,
   ): AsyncGenerator<EntityViewJson>;
-  watchQuery(
-    input: QueryInput,
-    query: (input: QueryInput) => Promise<EntityPageJson>,
+  /** Runs `query` now and after every write batch, yielding each result that differs (any input, so a trust-filtered entity view too). */
+  watchQuery<I = QueryInput, T = EntityPageJson>(
+    input: I,
+    query: (input: I) => Promise<T>,
     signal?: AbortSignal,
-  ): AsyncGenerator<EntityPageJson>;
+  ): AsyncGenerator<T>;
   streamDeltas(options?: StreamDeltasOptions, signal?: AbortSignal): AsyncGenerator<StoredDelta>;
   openCount(): number;
   /** Delivers the last views, then ends every subscription. */
@@ -134,7 +135,11 @@ export function createNodeWatches(options: NodeWatchesOptions): NodeWatches {
         unregister();
       }
     },
-    async *watchQuery(input, query, signal) {
+    async *watchQuery<I, T>(
+      input: I,
+      query: (input: I) => Promise<T>,
+      signal?: AbortSignal,
+    ): AsyncGenerator<T> {
       assertAccepting();
       if (afterWriteListeners.size >= options.maxQuerySubscriptions) {
         throw createApiError(
@@ -143,9 +148,9 @@ export function createNodeWatches(options: NodeWatchesOptions): NodeWatches {
           { details: { limit: options.maxQuerySubscriptions } },
         );
       }
-      let page = await query(input);
+      let page: T = await query(input);
       let last = JSON.stringify(page);
-      const queue = createAsyncQueue<EntityPageJson>({ capacity: 1, overflow: 'latest' });
+      const queue = createAsyncQueue<T>({ capacity: 1, overflow: 'latest' });
       const unregister = register(queue);
       // One re-run at a time; writes that land during one ask for one more.
       let dirty = false;

@@ -1,3 +1,4 @@
+import type { Delta } from '@rhizome/core';
 import { createApiError, ApiErrorCode } from './errors.ts';
 
 export const SCOPES = ['read', 'write', 'admin', 'peer'] as const;
@@ -11,6 +12,12 @@ export interface Principal {
   readonly creator: string;
   readonly scopes: ReadonlySet<Scope>;
   readonly open: boolean;
+  /**
+   * Signs on the caller's behalf with a key the server holds for its creator (a token bound to a
+   * creator with a server-held key): the node signs each unsigned delta this principal writes
+   * under its own creator before the signature policy looks at it.
+   */
+  readonly sign?: (delta: Delta) => Delta;
 }
 
 /** The principal of a node without tokens: every scope, creator `local` unless a delta says otherwise. */

@@ -16,7 +16,7 @@ import { createNodeReads } from './node-reads.ts';
 import { createNodeValidation } from './node-validate.ts';
 import { createNodeWatches } from './node-watches.ts';
 import { checkSignatures, isCreatorEntity, normalizeAdminKeys } from './verify-signatures.ts';
-import type { CreateNodeOptions, RhizomeNode, WriteResult } from './node-types.ts';
+import type { CreateNodeOptions, EntityViewJson, RhizomeNode, WriteResult } from './node-types.ts';
 import {
   createSchemaRegistry,
   SCHEMA_ENTITY_PREFIX,
@@ -50,9 +50,16 @@ export async function createRhizomeNode(options: CreateNodeOptions): Promise<Rhi
   const parseOptions = { resolvers: options.resolvers ?? {} };
   const schemas = createSchemaRegistry(cache, parseOptions);
   const maxPageSize = options.maxPageSize ?? 1000;
-  const reads = createNodeReads(store, cache, schemas, maxPageSize, {
-    maxSortedCandidates: options.maxSortedCandidates ?? 10_000,
-  });
+  const adminKeys = normalizeAdminKeys(options.adminKeys);
+  const creatorDeltas = (creator: string) => cache.views.closure(creatorEntityId(creator));
+  const reads = createNodeReads(
+    store,
+    cache,
+    schemas,
+    maxPageSize,
+    { maxSortedCandidates: options.maxSortedCandidates ?? 10_000 },
+    { adminKeys, creatorDeltas },
+  );
   const validation = createNodeValidation({
     store,
     cache,
@@ -113,8 +120,8 @@ export async function createRhizomeNode(options: CreateNodeOptions): Promise<Rhi
   }
   const signatureOptions = {
     policy: options.requireSignatures ?? 'off',
-    adminKeys: normalizeAdminKeys(options.adminKeys),
-    creatorDeltas: (creator: string) => cache.views.closure(creatorEntityId(creator)),
+    adminKeys,
+    creatorDeltas,
   };
 
   const commits = createGroupCommit(store, drain, stats);
@@ -146,11 +153,20 @@ export async function createRhizomeNode(options: CreateNodeOptions): Promise<Rhi
     return found;
   };
   const authorizedCommit = async (
-    deltas: readonly Delta[],
+    unsigned: readonly Delta[],
     principal: Principal,
     indexed: boolean,
     json?: readonly string[],
   ): Promise<WriteResult[]> => {
+    const sign = principal.sign;
+    const deltas =
+      sign === undefined
+        ? unsigned
+        : unsigned.map((delta) =>
+            delta.signature === undefined && delta.creator === principal.creator
+              ? sign(delta)
+              : delta,
+          );
     checkSignatures(deltas, signatureOptions, indexed);
     const pending = authorizeWrites(deltas, principal, lookupDeltas);
     if (pending !== undefined) {
@@ -262,7 +278,19 @@ export async function createRhizomeNode(options: CreateNodeOptions): Promise<Rhi
     inspect: reads.inspect,
     validate: validation.validate,
     listInvalid: validation.listInvalid,
-    watchEntity: watches.watchEntity,
+    watchEntity(entityId, watchOptions, signal) {
+      const { trust, schema } = watchOptions;
+      if (trust === undefined)
+        return watches.watchEntity(entityId, schema === undefined ? {} : { schema }, signal);
+      // A trusted view can change when the untrusted one does not (a key revoked, an older delta
+      // by a trusted creator), so it is resolved again after every write batch.
+      const resolveTrusted = async (): Promise<EntityViewJson> => {
+        const resolved = schema === undefined ? undefined : reads.requireSchema(schema);
+        await cache.ensureNested(entityId, reads.depthOf(resolved));
+        return reads.resolveResident(entityId, resolved, { trust });
+      };
+      return watches.watchQuery(undefined, resolveTrusted, signal);
+    },
     watchQuery: (input, signal) => watches.watchQuery(input, node.query, signal),
     async *watchDeltas(signal) {
       for await (const entry of watches.streamDeltas({}, signal)) yield entry.delta;

@@ -5,10 +5,12 @@ import {
   entityIdInput,
   parseCountText,
   parseOrderByText,
+  parseTrustText,
   parseWhereText,
   propertiesInput,
+  type TrustJson,
 } from '@rhizome/api';
-import { Hono } from 'hono';
+import { Hono, type Context } from 'hono';
 import { z } from 'zod';
 import type { ServerEnv } from './env.ts';
 import { integerParam, parseWith, readJson } from './parse.ts';
@@ -17,6 +19,12 @@ import { encodeSharedFrame, formatEvent, respondWithEvents } from './sse.ts';
 const putBody = z.strictObject({ properties: propertiesInput });
 const listPrefix = z.string().max(512, 'must be at most 512 characters');
 
+/** `?trust=alice,bob` and `?signed=true`: whom the reader trusts (INVALID_REQUEST when malformed). */
+function trustParam(c: Context<ServerEnv>): { trust?: TrustJson } {
+  const trust = parseTrustText(c.req.query('trust'), c.req.query('signed'));
+  return trust === undefined ? {} : { trust };
+}
+
 export function createEntityRoutes(): Hono<ServerEnv> {
   const routes = new Hono<ServerEnv>();
 
@@ -24,6 +32,7 @@ export function createEntityRoutes(): Hono<ServerEnv> {
     assertScope(c.var.principal, 'read');
     const schemaText = c.req.query('schema');
     const prefix = c.req.query('prefix');
+    const trust = trustParam(c);
     if (schemaText === undefined) {
       // Without a schema: every entity, schemaless views. A query needs a schema's properties.
       const needsSchema = ['where', 'orderBy', 'count'].find(
@@ -47,6 +56,7 @@ export function createEntityRoutes(): Hono<ServerEnv> {
           ...(cursor === undefined ? {} : { cursor }),
           ...(limit === undefined ? {} : { limit }),
           ...(asOf === undefined ? {} : { asOf }),
+          ...trust,
         }),
       );
     }
@@ -74,6 +84,7 @@ export function createEntityRoutes(): Hono<ServerEnv> {
         ...(cursor === undefined ? {} : { cursor }),
         ...(limit === undefined ? {} : { limit }),
         ...(asOf === undefined ? {} : { asOf }),
+        ...trust,
       }),
     );
   });
@@ -84,8 +95,14 @@ export function createEntityRoutes(): Hono<ServerEnv> {
     assertScope(c.var.principal, 'read');
     const id = parseWith(entityIdInput, c.req.param('id'), 'entity id');
     const schema = c.req.query('schema');
+    const trust = trustParam(c);
     return respondWithEvents(c, {
-      open: (signal) => c.var.node.watchEntity(id, schema === undefined ? {} : { schema }, signal),
+      open: (signal) =>
+        c.var.node.watchEntity(
+          id,
+          { ...(schema === undefined ? {} : { schema }), ...trust },
+          signal,
+        ),
       frame: (view) => encodeSharedFrame(view, () => formatEvent(view)),
       awaitFirst: true,
     });
@@ -94,8 +111,20 @@ export function createEntityRoutes(): Hono<ServerEnv> {
   routes.get('/:id/hyperview', async (c) => {
     assertScope(c.var.principal, 'read');
     const asOf = integerParam(c, 'asOf');
+    const verification = c.req.query('verification');
+    if (verification !== undefined && verification !== 'true' && verification !== 'false') {
+      throw createApiError(
+        ApiErrorCode.InvalidRequest,
+        'query parameter "verification" must be true or false',
+        { details: { verification } },
+      );
+    }
     return c.json(
-      await c.var.node.hyperview(c.req.param('id'), asOf === undefined ? {} : { asOf }),
+      await c.var.node.hyperview(c.req.param('id'), {
+        ...(asOf === undefined ? {} : { asOf }),
+        ...trustParam(c),
+        ...(verification === 'true' ? { verification: true } : {}),
+      }),
     );
   });
 
@@ -107,6 +136,7 @@ export function createEntityRoutes(): Hono<ServerEnv> {
       await c.var.node.view(c.req.param('id'), {
         ...(asOf === undefined ? {} : { asOf }),
         ...(schema === undefined ? {} : { schema }),
+        ...trustParam(c),
       }),
     );
   });

@@ -6,6 +6,7 @@ import {
   limitInput,
   orderByInput,
   propertiesInput,
+  trustInput,
   whereInput,
 } from '../inputs.ts';
 import { readProcedure, streamOf, writeProcedure } from '../trpc.ts';
@@ -20,23 +21,33 @@ const queryInput = z.object({
   limit: limitInput,
   cursor: z.string().optional(),
   asOf: asOfInput,
+  trust: trustInput,
 });
 
 export const entitiesRouter = {
+  /** Every visible delta per property; `verification: true` adds the ids of verified deltas. */
   hyperview: readProcedure
-    .input(z.object({ id: entityIdInput, asOf: asOfInput }))
-    .query(({ ctx, input }) =>
-      ctx.node.hyperview(input.id, input.asOf === undefined ? {} : { asOf: input.asOf }),
-    ),
+    .input(
+      z.object({
+        id: entityIdInput,
+        asOf: asOfInput,
+        trust: trustInput,
+        verification: z.boolean().optional(),
+      }),
+    )
+    .query(({ ctx, input }) => {
+      const { id, ...read } = input;
+      return ctx.node.hyperview(id, stripUndefined(read));
+    }),
   /** The resolved view, under a schema or schemaless (every property, last-write-wins). */
   get: readProcedure
-    .input(z.object({ id: entityIdInput, schema: schemaName, asOf: asOfInput }))
-    .query(({ ctx, input }) =>
-      ctx.node.view(input.id, {
-        ...(input.schema === undefined ? {} : { schema: input.schema }),
-        ...(input.asOf === undefined ? {} : { asOf: input.asOf }),
-      }),
-    ),
+    .input(
+      z.object({ id: entityIdInput, schema: schemaName, asOf: asOfInput, trust: trustInput }),
+    )
+    .query(({ ctx, input }) => {
+      const { id, ...read } = input;
+      return ctx.node.view(id, stripUndefined(read));
+    }),
   /** One delta setting these properties, written as the caller. */
   put: writeProcedure
     .input(z.object({ id: entityIdInput, properties: propertiesInput }))
@@ -52,6 +63,7 @@ export const entitiesRouter = {
           limit: limitInput,
           cursor: z.string().optional(),
           asOf: asOfInput,
+          trust: trustInput,
         })
         .optional(),
     )
@@ -65,18 +77,13 @@ export const entitiesRouter = {
     .subscription(({ ctx, input, signal }) =>
       streamOf(ctx.node.watchQuery(stripUndefined(input), signal)),
     ),
-  /** The view now, then on every change of the resolved value. */
+  /** The view now, then on every change of the resolved value (as the reader trusts). */
   watch: readProcedure
-    .input(z.object({ id: entityIdInput, schema: schemaName }))
-    .subscription(({ ctx, input, signal }) =>
-      streamOf(
-        ctx.node.watchEntity(
-          input.id,
-          input.schema === undefined ? {} : { schema: input.schema },
-          signal,
-        ),
-      ),
-    ),
+    .input(z.object({ id: entityIdInput, schema: schemaName, trust: trustInput }))
+    .subscription(({ ctx, input, signal }) => {
+      const { id, ...options } = input;
+      return streamOf(ctx.node.watchEntity(id, stripUndefined(options), signal));
+    }),
 };
 
 function stripUndefined<T extends object>(value: T): T {

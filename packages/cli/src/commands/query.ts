@@ -2,7 +2,14 @@ import { parseOrderByText, type QueryInput } from '@rhizome/api';
 import type { Command } from '../command.ts';
 import { createUsageError } from '../errors.ts';
 import { formatJson, formatTable, formatValue } from '../format.ts';
-import { parseAsOfOption, parseInput, positiveIntegerInput } from '../inputs.ts';
+import {
+  parseAsOfOption,
+  parseInput,
+  parseTrustOptions,
+  positiveIntegerInput,
+  TRUST_HELP,
+  TRUST_OPTIONS,
+} from '../inputs.ts';
 
 // Only JSON syntax is checked here; the filter itself by the node.
 function parseWhereOption(value: unknown): QueryInput['where'] {
@@ -29,7 +36,7 @@ export const queryCommand: Command = {
   name: 'query',
   summary: 'entities of a schema matching a filter, sorted and paged',
   usage:
-    'query <schema> [--where <json>] [--order-by <property[:asc|desc]>,…] [--count] [--limit <n>] [--cursor <c>] [--as-of <ms>]',
+    'query <schema> [--where <json>] [--order-by <property[:asc|desc]>,…] [--count] [--limit <n>] [--cursor <c>] [--as-of <ms>] [--trust <a,b>] [--signed]',
   optionHelp: [
     `--where <json>       filter, e.g. '{"or":[{"age":{"gte":18}},{"name":{"startsWith":"A"}}]}'`,
     '--order-by <keys>    sort keys, e.g. age:desc,name (or a JSON array of { property, direction })',
@@ -37,6 +44,7 @@ export const queryCommand: Command = {
     '--limit <n>          at most this many entities (default 100, at most 1,000)',
     "--cursor <c>         continue after the previous page (its 'next' cursor)",
     '--as-of <ms>         read as if only deltas created at or before this time existed',
+    ...TRUST_HELP,
   ],
   options: {
     where: { type: 'string' },
@@ -45,6 +53,7 @@ export const queryCommand: Command = {
     limit: { type: 'string' },
     cursor: { type: 'string' },
     'as-of': { type: 'string' },
+    ...TRUST_OPTIONS,
   },
   async run({ args, options, json, io, remote }) {
     const schema = args[0];
@@ -58,6 +67,7 @@ export const queryCommand: Command = {
         : undefined;
     const cursor = typeof options.cursor === 'string' ? options.cursor : undefined;
     const asOf = parseAsOfOption(options['as-of']);
+    const trust = parseTrustOptions(options.trust, options.signed);
     const page = await remote().call((client) =>
       client.entities.query.query({
         schema,
@@ -67,6 +77,7 @@ export const queryCommand: Command = {
         ...(limit === undefined ? {} : { limit }),
         ...(cursor === undefined ? {} : { cursor }),
         ...(asOf === undefined ? {} : { asOf }),
+        ...trust,
       }),
     );
     if (json) {

@@ -73,7 +73,7 @@ const range = (values: number[], digits = 0) => {
 };
 
 /** Deltas per second ingesting TOTAL deltas round-robin over TOTAL / perEntity subscribed entities. */
-function subscribedIngestRate(schema: Schema, perEntity: number): number {
+function subscribedIngestRate(schema: Schema, perEntity: number, subscribed = true): number {
   const entities = TOTAL / perEntity;
   const ids = Array.from({ length: entities }, (_, e) => `entity-${e}`);
   const deltas = Array.from({ length: TOTAL }, (_, i) => {
@@ -82,7 +82,8 @@ function subscribedIngestRate(schema: Schema, perEntity: number): number {
   });
   const store = createViewStore({ schemas: [schema] });
   let heard = 0;
-  for (const id of ids) store.subscribe(id, () => heard++, { schema });
+  if (subscribed) for (const id of ids) store.subscribe(id, () => heard++, { schema });
+  else heard = TOTAL;
   gc?.();
   const start = process.hrtime.bigint();
   for (const delta of deltas) store.ingest(delta);
@@ -106,6 +107,8 @@ async function benchSubscribedIngest(): Promise<void> {
           `rhizome-node:${perEntity}`,
           rhizomeNodeIngestRate(rhizomeNode, TOTAL, perEntity, T0),
         );
+        // Ours with no view subscribed: the index alone, like theirs.
+        record(`plain:${perEntity}`, subscribedIngestRate(incremental, perEntity, false));
       }
     }
   }
@@ -133,9 +136,12 @@ async function benchSubscribedIngest(): Promise<void> {
     const theirs = rates.get(`rhizome-node:${perEntity}`)!;
     const ours = rates.get(`incremental:${perEntity}`)!;
     const perRun = ours.map((rate, run) => rate / theirs[run]!);
+    const plain = rates.get(`plain:${perEntity}`)!;
+    const plainPerRun = plain.map((rate, run) => rate / theirs[run]!);
     console.log(
       `  ${String(perEntity).padStart(5)} per entity: ${range(theirs)}; ` +
-        `incremental with a subscribed view / rhizome-node (same run): ${range(perRun, 2)} (goal ≥ 3)`,
+        `incremental with a subscribed view / rhizome-node (same run): ${range(perRun, 2)} (goal ≥ 3); ` +
+        `ours with no view ${range(plain)}, / rhizome-node: ${range(plainPerRun, 2)}`,
     );
   }
 }

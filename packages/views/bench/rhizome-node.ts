@@ -45,7 +45,7 @@ export async function loadRhizomeNode(): Promise<RhizomeNodeModules | string> {
     return `skipped: ${dir} has no src/views/hyperview.ts (not a rhizome-node checkout?)`;
   }
   if (!existsSync(join(dir, 'node_modules'))) {
-    return `skipped: ${dir} has no node_modules (run npm ci --ignore-scripts there)`;
+    return `skipped: ${dir} has no node_modules (install its npm dependencies there)`;
   }
   const { Hyperview } = (await import(pathToFileURL(hyperview).href)) as Pick<
     RhizomeNodeModules,

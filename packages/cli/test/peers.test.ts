@@ -55,12 +55,7 @@ function serve(name: string): Promise<ServedNode> {
  * Waits (polling the REST API, which is cheaper than starting a CLI process per try) until the
  * entity shows `expected`, then reads it once more through `rhizome get`.
  */
-async function waitForView(
-  url: string,
-  entity: string,
-  expected: Record<string, unknown>,
-  timeoutMs = 30_000,
-) {
+async function waitForView(url: string, entity: string, expected: Record<string, unknown>, timeoutMs = 30_000) {
   const deadline = Date.now() + timeoutMs;
   const matches = (view: Record<string, unknown>) =>
     Object.entries(expected).every(([key, value]) => view[key] === value);
@@ -70,9 +65,7 @@ async function waitForView(
     last = await response.text();
     if (response.status === 200 && matches(JSON.parse(last) as Record<string, unknown>)) break;
     if (Date.now() > deadline) {
-      throw new Error(
-        `${entity} never showed ${JSON.stringify(expected)} at ${url}; last answer: ${last}`,
-      );
+      throw new Error(`${entity} never showed ${JSON.stringify(expected)} at ${url}; last answer: ${last}`);
     }
     await new Promise((resolve) => setTimeout(resolve, 100));
   }

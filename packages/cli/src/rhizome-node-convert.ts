@@ -89,12 +89,13 @@ function firstPass(key: string, value: string): FirstPass {
 export function createRhizomeNodeConverter(
   store: RhizomeNodeStore,
   dangling: DanglingNegations,
+  cacheSize = ID_CACHE_SIZE,
 ): RhizomeNodeConverter {
   const cache = new Map<string, Resolved>();
   const remember = (oldId: string, resolved: Resolved) => {
     cache.delete(oldId);
     cache.set(oldId, resolved);
-    if (cache.size > ID_CACHE_SIZE) cache.delete(cache.keys().next().value as string);
+    if (cache.size > cacheSize) cache.delete(cache.keys().next().value as string);
   };
 
   /** The final conversion of a delta whose negated deltas are all resolved in `resolved`. */

@@ -10,7 +10,10 @@
  *
  * Baseline in the same run: the same views through an entity resolver without `update`, which the
  * cache recomputes from all of the entity's visible deltas on every change, as every view was
- * before incremental resolvers. Each figure is min / median / max over RUNS runs (default 3).
+ * before incremental resolvers. With RHIZOME_NODE_DIR set (a rhizome-node checkout, see
+ * bench/rhizome-node.ts), also the predecessor's plain index ingest on the same workload, and the
+ * ratio of ours with a subscribed view to it (goal ≥ 3). Each figure is min / median / max over
+ * RUNS runs (default 3).
  */
 import {
   createResolver,
@@ -22,6 +25,7 @@ import {
   type Schema,
   type ViewStore,
 } from '../src/index.ts';
+import { loadRhizomeNode, rhizomeNodeIngestRate } from './rhizome-node.ts';
 import { makeDelta, PROPERTIES } from './synthetic-deltas.ts';
 
 const RUNS = Number(process.env.RHIZOME_BENCH_RUNS ?? 3);
@@ -69,7 +73,7 @@ const range = (values: number[], digits = 0) => {
 };
 
 /** Deltas per second ingesting TOTAL deltas round-robin over TOTAL / perEntity subscribed entities. */
-function subscribedIngestRate(schema: Schema, perEntity: number): number {
+function subscribedIngestRate(schema: Schema, perEntity: number, subscribed = true): number {
   const entities = TOTAL / perEntity;
   const ids = Array.from({ length: entities }, (_, e) => `entity-${e}`);
   const deltas = Array.from({ length: TOTAL }, (_, i) => {
@@ -78,7 +82,8 @@ function subscribedIngestRate(schema: Schema, perEntity: number): number {
   });
   const store = createViewStore({ schemas: [schema] });
   let heard = 0;
-  for (const id of ids) store.subscribe(id, () => heard++, { schema });
+  if (subscribed) for (const id of ids) store.subscribe(id, () => heard++, { schema });
+  else heard = TOTAL;
   gc?.();
   const start = process.hrtime.bigint();
   for (const delta of deltas) store.ingest(delta);
@@ -87,15 +92,24 @@ function subscribedIngestRate(schema: Schema, perEntity: number): number {
   return (TOTAL / ms) * 1000;
 }
 
-function benchSubscribedIngest(): void {
+async function benchSubscribedIngest(): Promise<void> {
   const sizes = [10, 100, 1000];
   const rates = new Map<string, number[]>();
   const record = (key: string, rate: number) => rates.set(key, [...(rates.get(key) ?? []), rate]);
+  const rhizomeNode = await loadRhizomeNode();
   for (let run = 0; run < RUNS; run++) {
     // Interleaved, so that every size sees the same machine load within a run.
     for (const perEntity of sizes) {
       record(`incremental:${perEntity}`, subscribedIngestRate(incremental, perEntity));
       record(`baseline:${perEntity}`, subscribedIngestRate(baseline, perEntity));
+      if (typeof rhizomeNode !== 'string') {
+        record(
+          `rhizome-node:${perEntity}`,
+          rhizomeNodeIngestRate(rhizomeNode, TOTAL, perEntity, T0),
+        );
+        // Ours with no view subscribed: the index alone, like theirs.
+        record(`plain:${perEntity}`, subscribedIngestRate(incremental, perEntity, false));
+      }
     }
   }
   console.log(
@@ -111,6 +125,23 @@ function benchSubscribedIngest(): void {
     const perRun = at1000.map((rate, run) => rate / at10[run]!);
     console.log(
       `  ${kind.padEnd(11)} ratio 1,000 vs 10 per entity (same run): ${range(perRun, 2)} (goal ≥ 0.67)`,
+    );
+  }
+  console.log(`\nrhizome-node plain index ingest (Hyperview.ingestDelta, no view; deltas/s):`);
+  if (typeof rhizomeNode === 'string') {
+    console.log(`  ${rhizomeNode}`);
+    return;
+  }
+  for (const perEntity of sizes) {
+    const theirs = rates.get(`rhizome-node:${perEntity}`)!;
+    const ours = rates.get(`incremental:${perEntity}`)!;
+    const perRun = ours.map((rate, run) => rate / theirs[run]!);
+    const plain = rates.get(`plain:${perEntity}`)!;
+    const plainPerRun = plain.map((rate, run) => rate / theirs[run]!);
+    console.log(
+      `  ${String(perEntity).padStart(5)} per entity: ${range(theirs)}; ` +
+        `incremental with a subscribed view / rhizome-node (same run): ${range(perRun, 2)} (goal ≥ 3); ` +
+        `ours with no view ${range(plain)}, / rhizome-node: ${range(plainPerRun, 2)}`,
     );
   }
 }
@@ -164,5 +195,5 @@ function benchReadAfterWrite(): void {
 console.log(
   `node ${process.version}, gc ${gc === undefined ? 'NOT exposed (run with --expose-gc)' : 'exposed'}`,
 );
-benchSubscribedIngest();
+await benchSubscribedIngest();
 benchReadAfterWrite();

@@ -9,11 +9,12 @@ import {
   writeCheckpoint,
   type Checkpoint,
 } from '../checkpoint.ts';
-import { CliError, CliErrorCode, ExitCode, isCliError } from '../errors.ts';
+import { CliError, CliErrorCode, createUsageError, ExitCode, isCliError } from '../errors.ts';
 import { createFileUnreadableError, resolvePath } from '../files.ts';
 import { formatJson } from '../format.ts';
 import { parseInput, positiveIntegerInput } from '../inputs.ts';
 import { createProgress } from '../progress.ts';
+import { importRhizomeNodeStore } from './import-rhizome-node.ts';
 
 // Stays well under the node's default 4 MiB body limit whatever the deltas look like.
 const MAX_BATCH_BYTES = 1024 * 1024;
@@ -26,25 +27,47 @@ interface PendingLine {
 
 export const importCommand: Command = {
   name: 'import',
-  summary: 'write the deltas of an NDJSON file (as written by export), resumably',
-  usage: 'import <file.ndjson> [--batch-size <n>] [--checkpoint <file>] [--restart]',
+  summary:
+    'write the deltas of an NDJSON file (as written by export), or of a rhizome-node store, resumably',
+  usage:
+    'import <file.ndjson> | --from rhizome-node <dir> [--batch-size <n>] [--checkpoint <file>] [--restart]',
   optionHelp: [
     '--batch-size <n>    deltas per request, 1 to 1000 (default 500); a batch is stored atomically',
-    '--checkpoint <file> where progress is kept (default <file.ndjson>.checkpoint)',
+    '--checkpoint <file> where progress is kept (default <file.ndjson>.checkpoint or <dir>.checkpoint)',
     '--restart           ignore an existing checkpoint and start from the first line',
-    'A re-run after an interruption skips the lines the node already acknowledged; the',
-    'checkpoint is removed once the whole file is in. Deltas already present count as duplicate.',
+    '--from rhizome-node read <dir> as a rhizome-node LevelDB store (stop that node first) and',
+    '                    import its deltas converted to v1: new ids, millisecond timestamps,',
+    '                    negations pointing at the new ids (needs the classic-level package)',
+    '--dangling-negations error|keep|skip',
+    '                    a rhizome-node negation of a delta its store lacks: stop (default),',
+    '                    keep it pointing at the old id, or leave it out',
+    'A re-run after an interruption skips the lines (keys) the node already acknowledged; the',
+    'checkpoint is removed once everything is in. Deltas already present count as duplicate.',
   ],
   options: {
     'batch-size': { type: 'string' },
     checkpoint: { type: 'string' },
     restart: { type: 'boolean' },
+    from: { type: 'string' },
+    'dangling-negations': { type: 'string' },
   },
-  async run({ args, options, json, io, remote }) {
+  async run(context) {
+    const { args, options, json, io, remote } = context;
     const batchSize =
       typeof options['batch-size'] === 'string'
         ? parseInput(positiveIntegerInput(1000), options['batch-size'], '--batch-size')
         : 500;
+    if (options.from !== undefined) {
+      if (options.from !== 'rhizome-node') {
+        throw createUsageError(
+          `--from: must be rhizome-node (got ${JSON.stringify(options.from)})`,
+        );
+      }
+      return importRhizomeNodeStore(context, batchSize);
+    }
+    if (options['dangling-negations'] !== undefined) {
+      throw createUsageError('--dangling-negations: only applies with --from rhizome-node');
+    }
     if (args[0] === undefined)
       throw new CliError(CliErrorCode.usageInvalid, 'file: is required', ExitCode.usage);
     const file = resolvePath(io.cwd, args[0]);

@@ -167,13 +167,16 @@ export async function createRhizomeNode(options: CreateNodeOptions): Promise<Rhi
               ? sign(delta)
               : delta,
           );
+    // A delta the node signed here no longer matches the JSON its writer sent: the store encodes
+    // the batch afresh.
+    const encoded = deltas.every((delta, i) => delta === unsigned[i]) ? json : undefined;
     checkSignatures(deltas, signatureOptions, indexed);
     const pending = authorizeWrites(deltas, principal, lookupDeltas);
     if (pending !== undefined) {
       await pending;
       assertAccepting();
     }
-    return commits.commit(deltas, json);
+    return commits.commit(deltas, encoded);
   };
 
   const builderFor = (principal: Principal) =>

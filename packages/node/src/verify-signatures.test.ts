@@ -110,4 +110,33 @@ describe('signatures at the node boundary', () => {
     await second.write([note('alice', ALICE_1)], open);
     await second.close();
   });
+
+  it('a principal with a server-held key gets its writes stored with their signature', async () => {
+    // The stores that keep JSON text (PostgreSQL, PGlite) store what appendValidated is given:
+    // record it, and check that the text carries the signature the node added.
+    const store = createMemoryStore();
+    const handed: string[] = [];
+    const appendValidated = store.appendValidated.bind(store);
+    store.appendValidated = (input) => {
+      for (const { json } of input) if (json !== undefined) handed.push(json);
+      return appendValidated(input);
+    };
+    node = await createRhizomeNode({
+      store,
+      nodeId: 'n',
+      requireSignatures: 'all',
+      adminKeys: [derivePublicKey(ADMIN)],
+    });
+    await node.write([listKey('alice', ALICE_1, ADMIN, 'admin')], open);
+    const alice = { ...createOpenPrincipal('alice'), sign: (d: Delta) => signDelta(d, ALICE_1) };
+    const input = {
+      pointers: [{ localContext: 'doc', target: { id: 'doc' }, targetContext: 'x' }],
+    };
+    const [written] = await node.write([input], alice);
+    const put = await node.putProperties('doc', { y: 1 }, alice);
+    for (const { id } of [written!, put]) {
+      expect((await node.getDelta(id)).signature, id).toBeDefined();
+    }
+    for (const json of handed) expect(JSON.parse(json).signature, json).toBeDefined();
+  });
 });
